@@ -1,0 +1,432 @@
+/*-------------------------------------------------------------------------
+ *
+ * invoicing.c
+ *		Module entry point and the plumbing every rule module shares:
+ *		cached SPI plans, the internal-write marker, row access by column
+ *		name and overflow-checked amount arithmetic.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "common/int.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/datum.h"
+
+#include "invoicing.h"
+
+PG_MODULE_MAGIC;
+
+/*
+ * Depth of writes the extension itself is making.  The triggers let these
+ * writes set derived columns; any other writer is refused (SQLSTATE 23514).
+ * It is restored on every exit path, so a caught error cannot leave it set.
+ */
+static int	internal_depth = 0;
+
+/*
+ * inv_internal_write
+ *		True while the extension's own write is being executed.
+ */
+bool
+inv_internal_write(void)
+{
+	return internal_depth > 0;
+}
+
+/*
+ * inv_connect / inv_finish
+ *		SPI_connect and SPI_finish with errors for the can't-happen cases.
+ */
+void
+inv_connect(void)
+{
+	MemoryContext caller = CurrentMemoryContext;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "invoicing: SPI_connect failed");
+
+	/*
+	 * Work in the caller's context, so that rows read and built here outlive
+	 * SPI_finish; SPI switches to its own contexts where it needs them.
+	 */
+	MemoryContextSwitchTo(caller);
+}
+
+void
+inv_finish(void)
+{
+	if (SPI_finish() != SPI_OK_FINISH)
+		elog(ERROR, "invoicing: SPI_finish failed");
+}
+
+/*
+ * inv_prepare
+ *		Return the cached plan in *slot, preparing and keeping it on first use.
+ *
+ * Every query text is a constant that qualifies each object with the schema
+ * and each operator with pg_catalog, so the plan means the same thing under
+ * any search_path.
+ */
+SPIPlanPtr
+inv_prepare(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes)
+{
+	if (*slot == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "invoicing: SPI_prepare failed (%s): %s",
+				 SPI_result_code_string(SPI_result), sql);
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "invoicing: SPI_keepplan failed");
+		*slot = plan;
+	}
+	return *slot;
+}
+
+/*
+ * inv_exec
+ *		Execute a cached plan; errors other than the query's own are
+ *		can't-happen cases.
+ */
+int
+inv_exec(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only,
+		 long count)
+{
+	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
+
+	if (rc < 0)
+		elog(ERROR, "invoicing: SPI_execute_plan failed: %s",
+			 SPI_result_code_string(rc));
+	return rc;
+}
+
+/*
+ * inv_exec_internal
+ *		Execute a write of the extension's own: the triggers it fires may set
+ *		derived columns.
+ */
+int
+inv_exec_internal(SPIPlanPtr plan, Datum *values, const char *nulls)
+{
+	int			rc;
+
+	internal_depth++;
+	PG_TRY();
+	{
+		rc = inv_exec(plan, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		internal_depth--;
+	}
+	PG_END_TRY();
+	return rc;
+}
+
+/*
+ * spi_row
+ *		Row i of the last SPI result, copied into the current memory context.
+ */
+Row *
+spi_row(int i)
+{
+	Row		   *row = palloc(sizeof(Row));
+
+	row_from_tuple(row, CreateTupleDescCopy(SPI_tuptable->tupdesc),
+				   heap_copytuple(SPI_tuptable->vals[i]));
+	return row;
+}
+
+/*
+ * row_from_tuple
+ *		Deform a tuple into a Row.  The values stay in the current memory
+ *		context; pass-by-reference values point into the tuple.
+ */
+void
+row_from_tuple(Row *row, TupleDesc desc, HeapTuple tuple)
+{
+	row->desc = desc;
+	row->values = palloc(sizeof(Datum) * desc->natts);
+	row->nulls = palloc(sizeof(bool) * desc->natts);
+	heap_deform_tuple(tuple, desc, row->values, row->nulls);
+}
+
+/*
+ * row_to_tuple
+ *		Form a new tuple from a Row.
+ */
+HeapTuple
+row_to_tuple(Row *row)
+{
+	return heap_form_tuple(row->desc, row->values, row->nulls);
+}
+
+/*
+ * row_attnum
+ *		Zero-based index of a column; a missing column is a can't-happen case.
+ */
+int
+row_attnum(Row *row, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < row->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(row->desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return i;
+	}
+	elog(ERROR, "invoicing: column \"%s\" not found", name);
+	return -1;					/* keep compiler quiet */
+}
+
+bool
+row_isnull(Row *row, const char *name)
+{
+	return row->nulls[row_attnum(row, name)];
+}
+
+Datum
+row_get(Row *row, const char *name)
+{
+	return row->values[row_attnum(row, name)];
+}
+
+/*
+ * row_int64
+ *		A bigint (or integer) column; NULL reads as 0.
+ */
+int64
+row_int64(Row *row, const char *name)
+{
+	int			i = row_attnum(row, name);
+	Oid			typ = TupleDescAttr(row->desc, i)->atttypid;
+
+	if (row->nulls[i])
+		return 0;
+	if (typ == INT4OID)
+		return DatumGetInt32(row->values[i]);
+	return DatumGetInt64(row->values[i]);
+}
+
+/*
+ * row_text
+ *		A text column as a C string, or NULL.
+ */
+char *
+row_text(Row *row, const char *name)
+{
+	int			i = row_attnum(row, name);
+
+	if (row->nulls[i])
+		return NULL;
+	return TextDatumGetCString(row->values[i]);
+}
+
+/*
+ * row_enum
+ *		An enum column's label, or NULL.
+ */
+char *
+row_enum(Row *row, const char *name)
+{
+	int			i = row_attnum(row, name);
+	Oid			typ = TupleDescAttr(row->desc, i)->atttypid;
+	Oid			outfunc;
+	bool		isvarlena;
+
+	if (row->nulls[i])
+		return NULL;
+	getTypeOutputInfo(typ, &outfunc, &isvarlena);
+	return OidOutputFunctionCall(outfunc, row->values[i]);
+}
+
+void
+row_set(Row *row, const char *name, Datum value, bool isnull)
+{
+	int			i = row_attnum(row, name);
+
+	row->values[i] = value;
+	row->nulls[i] = isnull;
+}
+
+void
+row_set_int64(Row *row, const char *name, int64 value)
+{
+	row_set(row, name, Int64GetDatum(value), false);
+}
+
+void
+row_set_text(Row *row, const char *name, const char *value)
+{
+	if (value == NULL)
+		row_set(row, name, (Datum) 0, true);
+	else
+		row_set(row, name, CStringGetTextDatum(value), false);
+}
+
+/*
+ * row_set_enum
+ *		Set an enum column from its label.
+ */
+void
+row_set_enum(Row *row, const char *name, const char *label)
+{
+	int			i = row_attnum(row, name);
+	Oid			typ = TupleDescAttr(row->desc, i)->atttypid;
+	Oid			infunc;
+	Oid			ioparam;
+
+	getTypeInputInfo(typ, &infunc, &ioparam);
+	row->values[i] = OidInputFunctionCall(infunc, (char *) label, ioparam, -1);
+	row->nulls[i] = false;
+}
+
+/*
+ * row_same
+ *		True when a column holds the same value in both rows.
+ */
+bool
+row_same(Row *a, Row *b, const char *name)
+{
+	int			i = row_attnum(a, name);
+	Form_pg_attribute att = TupleDescAttr(a->desc, i);
+
+	if (a->nulls[i] || b->nulls[i])
+		return a->nulls[i] == b->nulls[i];
+	return datumIsEqual(a->values[i], b->values[i], att->attbyval, att->attlen);
+}
+
+/*
+ * add_amounts, sub_amounts, mul_amount
+ *		Amount arithmetic that never wraps (SPEC 1: overflow is 22003).
+ */
+int64
+add_amounts(int64 a, int64 b)
+{
+	int64		r;
+
+	if (pg_add_s64_overflow(a, b, &r))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("amount out of range: " INT64_FORMAT " + " INT64_FORMAT, a, b)));
+	return r;
+}
+
+int64
+sub_amounts(int64 a, int64 b)
+{
+	int64		r;
+
+	if (pg_sub_s64_overflow(a, b, &r))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("amount out of range: " INT64_FORMAT " - " INT64_FORMAT, a, b)));
+	return r;
+}
+
+int64
+mul_amount(int64 a, int64 b)
+{
+	int64		r;
+
+	if (pg_mul_s64_overflow(a, b, &r))
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("amount out of range: " INT64_FORMAT " * " INT64_FORMAT, a, b)));
+	return r;
+}
+
+/*
+ * trigger_data
+ *		Check that a trigger function was called as a row trigger.
+ */
+TriggerData *
+trigger_data(FunctionCallInfo fcinfo, const char *name)
+{
+	TriggerData *td;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "%s: not called by trigger manager", name);
+	td = (TriggerData *) fcinfo->context;
+	if (!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "%s: must be fired for each row", name);
+	return td;
+}
+
+/*
+ * refuse_derived_change
+ *		Refuse a change, by anyone but the extension, of a derived column
+ *		(SPEC 4: SQLSTATE 23514).
+ */
+void
+refuse_derived_change(Row *oldrow, Row *newrow, const char *const *cols,
+					  const char *what, const char *id)
+{
+	const char *const *c;
+
+	if (inv_internal_write())
+		return;
+	for (c = cols; *c != NULL; c++)
+	{
+		if (!row_same(oldrow, newrow, *c))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("column \"%s\" of %s \"%s\" is maintained by invoicing and cannot be written",
+							*c, what, id),
+					 errhint("Derived columns change only through the extension's rules.")));
+	}
+}
+
+/*
+ * require_arg
+ *		A SQL function argument that must not be NULL (SPEC 5: 22004).
+ */
+void
+require_arg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be null", name)));
+}
+
+/*
+ * text_datum
+ *		A text Datum, or 0 for NULL (pair it with a 'n' null flag).
+ */
+Datum
+text_datum(const char *s)
+{
+	return s ? CStringGetTextDatum(s) : (Datum) 0;
+}
+
+/*
+ * text_datum_cstring
+ *		A text Datum as a C string.
+ */
+char *
+text_datum_cstring(Datum d)
+{
+	return TextDatumGetCString(d);
+}
+
+/*
+ * unix_seconds
+ *		A timestamptz as Unix seconds, as Stripe shows times.
+ */
+int64
+unix_seconds(TimestampTz ts)
+{
+	int64		secs = ts / USECS_PER_SEC;
+
+	if (ts < 0 && ts % USECS_PER_SEC != 0)
+		secs--;
+	return secs + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}

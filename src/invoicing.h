@@ -1,0 +1,112 @@
+/*-------------------------------------------------------------------------
+ *
+ * invoicing.h
+ *		Shared declarations of the invoicing extension.
+ *
+ * Where each SPEC rule lives:
+ *		ids.c		identifiers (generate_id), currencies, customers
+ *		balance.c	customer balance transactions and balances (invariant 8)
+ *		invoices.c	invoices and lines: totals, finalization (rule F),
+ *					void / uncollectible (rule V), invariants 1-3 and 7
+ *		payments.c	PaymentIntents (rule P), attach (rule A), out-of-band
+ *					payments (rule O), invariant 6
+ *		json.c		Stripe-shaped JSON objects (the only user of jansson)
+ *		invoicing.c	shared plumbing: cached SPI plans, internal writes,
+ *					row access, checked arithmetic
+ *
+ * SQLSTATEs follow SPEC section 5.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef INVOICING_H
+#define INVOICING_H
+
+#include "postgres.h"
+
+#include "access/htup.h"
+#include "access/tupdesc.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "utils/timestamp.h"
+
+/* The extension's schema: fixed, the extension is not relocatable. */
+#define INV_SCHEMA "invoicing"
+
+/* Operators spelled so a hostile search_path cannot redirect them. */
+#define EQ " OPERATOR(pg_catalog.=) "
+
+/*
+ * Row: a deformed heap tuple whose columns are read and written by name.
+ */
+typedef struct Row
+{
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+} Row;
+
+extern void row_from_tuple(Row *row, TupleDesc desc, HeapTuple tuple);
+extern HeapTuple row_to_tuple(Row *row);
+extern int	row_attnum(Row *row, const char *name);
+extern bool row_isnull(Row *row, const char *name);
+extern Datum row_get(Row *row, const char *name);
+extern int64 row_int64(Row *row, const char *name);
+extern char *row_text(Row *row, const char *name);
+extern char *row_enum(Row *row, const char *name);
+extern void row_set(Row *row, const char *name, Datum value, bool isnull);
+extern void row_set_int64(Row *row, const char *name, int64 value);
+extern void row_set_text(Row *row, const char *name, const char *value);
+extern void row_set_enum(Row *row, const char *name, const char *label);
+extern bool row_same(Row *a, Row *b, const char *name);
+
+/* Cached plans and internal writes */
+extern SPIPlanPtr inv_prepare(SPIPlanPtr *slot, const char *sql, int nargs,
+							  const Oid *argtypes);
+extern int	inv_exec(SPIPlanPtr plan, Datum *values, const char *nulls,
+					 bool read_only, long count);
+extern int	inv_exec_internal(SPIPlanPtr plan, Datum *values, const char *nulls);
+extern bool inv_internal_write(void);
+extern void inv_connect(void);
+extern void inv_finish(void);
+
+/* Reading SPI results */
+extern Row *spi_row(int i);
+
+/* Checked arithmetic (22003 on overflow) */
+extern int64 add_amounts(int64 a, int64 b);
+extern int64 sub_amounts(int64 a, int64 b);
+extern int64 mul_amount(int64 a, int64 b);
+
+/* Helpers for trigger functions */
+extern TriggerData *trigger_data(FunctionCallInfo fcinfo, const char *name);
+extern void refuse_derived_change(Row *oldrow, Row *newrow, const char *const *cols,
+								  const char *what, const char *id);
+extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
+extern Datum text_datum(const char *s);
+extern char *text_datum_cstring(Datum d);
+
+/* ids.c */
+extern char *generate_id(const char *prefix);
+extern void check_id(Row *row, const char *prefix, const char *object);
+extern void check_currency(const char *currency);
+extern void require_customer(const char *customer);
+
+/* balance.c */
+extern int64 lock_customer_balance(const char *customer, const char *currency);
+extern void insert_balance_transaction(const char *customer, const char *currency,
+									   int64 amount, const char *type,
+									   const char *invoice, const char *credit_note,
+									   const char *description);
+
+/* invoices.c */
+extern Row *lock_invoice(const char *invoice, bool missing_ok);
+extern void update_invoice_payments(const char *invoice, int64 amount_paid,
+									int32 open_count, int32 paid_count);
+
+/* json.c */
+extern Datum invoice_jsonb(const char *invoice, bool expand_payments);
+
+/* time */
+extern int64 unix_seconds(TimestampTz ts);
+
+#endif							/* INVOICING_H */

@@ -1,0 +1,567 @@
+/*-------------------------------------------------------------------------
+ *
+ * json.c
+ *		Stripe-shaped JSON objects (SPEC 6), built with jansson.
+ *
+ * This is the only file that includes jansson.  jansson stays on malloc:
+ * every json_t built here hangs off one root, and the root is released in
+ * PG_FINALLY whatever happens while it is filled (an SPI error, an
+ * out-of-memory report).  Amounts are JSON integers, timestamps Unix seconds.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <jansson.h>
+
+#include "fmgr.h"
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/numeric.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+
+#include "invoicing.h"
+
+#define PAYMENTS_PAGE 10
+#define METADATA_MAX_DEPTH 64
+
+/*
+ * jset
+ *		Set a key; a NULL value means jansson ran out of memory.
+ */
+static void
+jset(json_t *obj, const char *key, json_t *value)
+{
+	if (value == NULL || json_object_set_new(obj, key, value) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while building JSON")));
+}
+
+static json_t *
+jnew_object(void)
+{
+	json_t	   *o = json_object();
+
+	if (o == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while building JSON")));
+	return o;
+}
+
+/* Column readers producing JSON values (null where the column is null). */
+
+static json_t *
+jtext(Row *row, const char *col)
+{
+	char	   *s = row_text(row, col);
+
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *
+jenum(Row *row, const char *col)
+{
+	char	   *s = row_enum(row, col);
+
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *
+jint(Row *row, const char *col)
+{
+	if (row_isnull(row, col))
+		return json_null();
+	return json_integer((json_int_t) row_int64(row, col));
+}
+
+static json_t *
+jtime(Row *row, const char *col)
+{
+	if (row_isnull(row, col))
+		return json_null();
+	return json_integer((json_int_t) unix_seconds(DatumGetTimestampTz(row_get(row, col))));
+}
+
+/*
+ * jattach
+ *		Put a value under its parent: a key of an object, the next element of
+ *		an array.  The parent owns it from then on.
+ */
+static void
+jattach(json_t *parent, const char *key, json_t *value)
+{
+	if (json_is_object(parent))
+		jset(parent, key, value);
+	else if (value == NULL || json_array_append_new(parent, value) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while building JSON")));
+}
+
+/*
+ * jscalar
+ *		A jsonb scalar as a JSON value.  Integral numbers that fit stay
+ *		integers; other numbers become reals.
+ */
+static json_t *
+jscalar(JsonbValue *v)
+{
+	switch (v->type)
+	{
+		case jbvNull:
+			return json_null();
+		case jbvBool:
+			return json_boolean(v->val.boolean);
+		case jbvString:
+			return json_stringn(v->val.string.val, v->val.string.len);
+		case jbvNumeric:
+			{
+				Oid			outfunc;
+				bool		isvarlena;
+				char	   *str;
+				char	   *end;
+				long long	ll;
+
+				getTypeOutputInfo(NUMERICOID, &outfunc, &isvarlena);
+				str = OidOutputFunctionCall(outfunc, NumericGetDatum(v->val.numeric));
+				errno = 0;
+				ll = strtoll(str, &end, 10);
+				if (errno == 0 && *end == '\0')
+					return json_integer((json_int_t) ll);
+				return json_real(strtod(str, NULL));
+			}
+		default:
+			elog(ERROR, "invoicing: unexpected jsonb value type %d", (int) v->type);
+	}
+	return NULL;				/* keep compiler quiet */
+}
+
+/*
+ * jmetadata
+ *		Put a jsonb column under parent[key] as JSON ({} when null).  The
+ *		tree is attached as it is built, so an error cannot leak any of it.
+ */
+static void
+jmetadata(json_t *parent, const char *key, Row *row, const char *col)
+{
+	Jsonb	   *jb;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	json_t	   *stack[METADATA_MAX_DEPTH];
+	int			depth = -1;
+	char	   *pending = NULL;
+
+	if (row_isnull(row, col))
+	{
+		jset(parent, key, json_object());
+		return;
+	}
+	jb = DatumGetJsonbP(row_get(row, col));
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, false)) != WJB_DONE)
+	{
+		json_t	   *target = depth < 0 ? parent : stack[depth];
+		const char *k = depth < 0 ? key : pending;
+
+		switch (tok)
+		{
+			case WJB_BEGIN_OBJECT:
+			case WJB_BEGIN_ARRAY:
+				{
+					json_t	   *c;
+
+					if (tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar)
+						break;
+					if (depth + 1 >= METADATA_MAX_DEPTH)
+						ereport(ERROR,
+								(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+								 errmsg("metadata is nested too deeply")));
+					c = tok == WJB_BEGIN_OBJECT ? json_object() : json_array();
+					jattach(target, k, c);
+					stack[++depth] = c;
+					break;
+				}
+			case WJB_KEY:
+				pending = pnstrdup(v.val.string.val, v.val.string.len);
+				break;
+			case WJB_VALUE:
+			case WJB_ELEM:
+				jattach(target, k, jscalar(&v));
+				break;
+			case WJB_END_OBJECT:
+			case WJB_END_ARRAY:
+				if (depth >= 0)
+					depth--;
+				break;
+			default:
+				break;
+		}
+	}
+}
+
+/*
+ * render_jsonb
+ *		Serialize a json_t into palloc'd memory and parse it as jsonb.
+ */
+static Datum
+render_jsonb(json_t *root)
+{
+	size_t		len = json_dumpb(root, NULL, 0, JSON_COMPACT);
+	char	   *buf;
+	Oid			infunc;
+	Oid			ioparam;
+
+	if (len == 0)
+		elog(ERROR, "invoicing: could not serialize JSON");
+	buf = palloc(len + 1);
+	if (json_dumpb(root, buf, len, JSON_COMPACT) != len)
+		elog(ERROR, "invoicing: could not serialize JSON");
+	buf[len] = '\0';
+	getTypeInputInfo(JSONBOID, &infunc, &ioparam);
+	return OidInputFunctionCall(infunc, buf, ioparam, -1);
+}
+
+/*
+ * fetch_row
+ *		The row of an object by id (P0002 when missing).  Caller is
+ *		connected to SPI.
+ */
+static Row *
+fetch_row(SPIPlanPtr *slot, const char *table, const char *object, const char *id)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+
+	if (*slot == NULL)
+	{
+		char	   *sql = psprintf("SELECT * FROM " INV_SCHEMA ".%s WHERE id" EQ "$1", table);
+
+		inv_prepare(slot, sql, 1, argtypes);
+	}
+	values[0] = text_datum(id);
+	inv_exec(*slot, values, NULL, true, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no such %s: \"%s\"", object, id)));
+	return spi_row(0);
+}
+
+/*
+ * fill_invoice_payment
+ *		The invoice_payment object.
+ */
+static void
+fill_invoice_payment(json_t *o, Row *p)
+{
+	json_t	   *payment = jnew_object();
+	json_t	   *transitions;
+	char	   *type = row_enum(p, "payment_type");
+
+	jset(o, "id", jtext(p, "id"));
+	jset(o, "object", json_string("invoice_payment"));
+	jset(o, "amount_paid", jint(p, "amount_paid"));
+	jset(o, "amount_requested", jint(p, "amount_requested"));
+	jset(o, "created", jtime(p, "created"));
+	jset(o, "currency", jtext(p, "currency"));
+	jset(o, "invoice", jtext(p, "invoice"));
+	jset(o, "is_default", json_boolean(DatumGetBool(row_get(p, "is_default"))));
+	jset(o, "livemode", json_false());
+	jset(o, "payment", payment);
+	jset(payment, "type", json_string(type));
+	if (strcmp(type, "payment_intent") == 0)
+		jset(payment, "payment_intent", jtext(p, "payment_intent"));
+	else
+		jset(payment, "payment_record", jtext(p, "payment_record"));
+	jset(o, "status", jenum(p, "status"));
+	transitions = jnew_object();
+	jset(o, "status_transitions", transitions);
+	jset(transitions, "canceled_at", jtime(p, "canceled_at"));
+	jset(transitions, "paid_at", jtime(p, "paid_at"));
+}
+
+/*
+ * fill_payments_list
+ *		The invoice's payments as a Stripe list: the newest page, newest
+ *		first, and whether there are more.
+ */
+static void
+fill_payments_list(json_t *list, const char *invoice)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {TEXTOID, INT4OID};
+	Datum		values[2];
+	json_t	   *data = json_array();
+	int			n;
+	int			i;
+
+	if (data == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory while building JSON")));
+	jset(list, "object", json_string("list"));
+	jset(list, "data", data);
+
+	inv_prepare(&plan,
+				"SELECT * FROM " INV_SCHEMA ".invoice_payments WHERE invoice" EQ "$1"
+				" ORDER BY created DESC, seq DESC LIMIT $2",
+				2, argtypes);
+	values[0] = text_datum(invoice);
+	values[1] = Int32GetDatum(PAYMENTS_PAGE + 1);
+	inv_exec(plan, values, NULL, true, 0);
+	n = (int) SPI_processed;
+	for (i = 0; i < n && i < PAYMENTS_PAGE; i++)
+	{
+		json_t	   *o = jnew_object();
+
+		if (json_array_append_new(data, o) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory while building JSON")));
+		fill_invoice_payment(o, spi_row(i));
+	}
+	jset(list, "has_more", json_boolean(n > PAYMENTS_PAGE));
+	jset(list, "url", json_string(psprintf("/v1/invoices/%s/payments", invoice)));
+}
+
+/*
+ * fill_invoice
+ *		The invoice object; with expand_payments, its payments list too.
+ */
+static void
+fill_invoice(json_t *o, Row *inv, bool expand_payments)
+{
+	json_t	   *transitions = jnew_object();
+
+	jset(o, "id", jtext(inv, "id"));
+	jset(o, "object", json_string("invoice"));
+	jset(o, "amount_due", jint(inv, "amount_due"));
+	jset(o, "amount_overpaid", jint(inv, "amount_overpaid"));
+	jset(o, "amount_paid", jint(inv, "amount_paid"));
+	jset(o, "amount_remaining", jint(inv, "amount_remaining"));
+	jset(o, "collection_method", jenum(inv, "collection_method"));
+	jset(o, "created", jtime(inv, "created"));
+	jset(o, "currency", jtext(inv, "currency"));
+	jset(o, "customer", jtext(inv, "customer"));
+	jset(o, "description", jtext(inv, "description"));
+	jset(o, "ending_balance", jint(inv, "ending_balance"));
+	jset(o, "livemode", json_false());
+	jmetadata(o, "metadata", inv, "metadata");
+	jset(o, "number", jtext(inv, "number"));
+	if (expand_payments)
+	{
+		json_t	   *list = jnew_object();
+
+		jset(o, "payments", list);
+		fill_payments_list(list, row_text(inv, "id"));
+	}
+	jset(o, "post_payment_credit_notes_amount", jint(inv, "post_payment_credit_notes_amount"));
+	jset(o, "pre_payment_credit_notes_amount", jint(inv, "pre_payment_credit_notes_amount"));
+	jset(o, "starting_balance", jint(inv, "starting_balance"));
+	jset(o, "status", jenum(inv, "status"));
+	jset(o, "status_transitions", transitions);
+	jset(transitions, "finalized_at", jtime(inv, "finalized_at"));
+	jset(transitions, "marked_uncollectible_at", jtime(inv, "marked_uncollectible_at"));
+	jset(transitions, "paid_at", jtime(inv, "paid_at"));
+	jset(transitions, "voided_at", jtime(inv, "voided_at"));
+	jset(o, "subtotal", jint(inv, "subtotal"));
+	jset(o, "total", jint(inv, "total"));
+}
+
+/*
+ * fill_payment_intent
+ */
+static void
+fill_payment_intent(json_t *o, Row *pi)
+{
+	jset(o, "id", jtext(pi, "id"));
+	jset(o, "object", json_string("payment_intent"));
+	jset(o, "amount", jint(pi, "amount"));
+	jset(o, "amount_received", jint(pi, "amount_received"));
+	jset(o, "created", jtime(pi, "created"));
+	jset(o, "currency", jtext(pi, "currency"));
+	jset(o, "customer", jtext(pi, "customer"));
+	jset(o, "livemode", json_false());
+	jmetadata(o, "metadata", pi, "metadata");
+	jset(o, "status", jenum(pi, "status"));
+}
+
+/*
+ * fill_balance_transaction
+ */
+static void
+fill_balance_transaction(json_t *o, Row *t)
+{
+	jset(o, "id", jtext(t, "id"));
+	jset(o, "object", json_string("customer_balance_transaction"));
+	jset(o, "amount", jint(t, "amount"));
+	jset(o, "created", jtime(t, "created"));
+	jset(o, "credit_note", jtext(t, "credit_note"));
+	jset(o, "currency", jtext(t, "currency"));
+	jset(o, "customer", jtext(t, "customer"));
+	jset(o, "description", jtext(t, "description"));
+	jset(o, "ending_balance", jint(t, "ending_balance"));
+	jset(o, "invoice", jtext(t, "invoice"));
+	jset(o, "livemode", json_false());
+	jmetadata(o, "metadata", t, "metadata");
+	jset(o, "type", jenum(t, "type"));
+}
+
+typedef enum ObjectKind
+{
+	OBJ_INVOICE,
+	OBJ_INVOICE_EXPANDED,
+	OBJ_INVOICE_PAYMENT,
+	OBJ_PAYMENT_INTENT,
+	OBJ_BALANCE_TRANSACTION
+} ObjectKind;
+
+/*
+ * render
+ *		Read one object by id and render it as jsonb.  The jansson tree is
+ *		freed on every path.
+ */
+static Datum
+render(ObjectKind kind, const char *id)
+{
+	static SPIPlanPtr plans[5];
+	json_t	   *volatile root = NULL;
+	volatile Datum result = (Datum) 0;
+
+	inv_connect();
+	PG_TRY();
+	{
+		Row		   *row;
+
+		root = jnew_object();
+		switch (kind)
+		{
+			case OBJ_INVOICE:
+			case OBJ_INVOICE_EXPANDED:
+				row = fetch_row(&plans[OBJ_INVOICE], "invoices", "invoice", id);
+				fill_invoice(root, row, kind == OBJ_INVOICE_EXPANDED);
+				break;
+			case OBJ_INVOICE_PAYMENT:
+				row = fetch_row(&plans[kind], "invoice_payments", "invoice payment", id);
+				fill_invoice_payment(root, row);
+				break;
+			case OBJ_PAYMENT_INTENT:
+				row = fetch_row(&plans[kind], "payment_intents", "payment_intent", id);
+				fill_payment_intent(root, row);
+				break;
+			case OBJ_BALANCE_TRANSACTION:
+				row = fetch_row(&plans[kind], "customer_balance_transactions",
+								"customer balance transaction", id);
+				fill_balance_transaction(root, row);
+				break;
+		}
+		result = render_jsonb(root);
+	}
+	PG_FINALLY();
+	{
+		if (root != NULL)
+			json_decref(root);
+	}
+	PG_END_TRY();
+	inv_finish();
+	return result;
+}
+
+/*
+ * invoice_jsonb
+ *		The invoice object, for the other modules' functions.
+ */
+Datum
+invoice_jsonb(const char *invoice, bool expand_payments)
+{
+	return render(expand_payments ? OBJ_INVOICE_EXPANDED : OBJ_INVOICE, invoice);
+}
+
+/*
+ * wants_payments
+ *		Read the expand[] argument: it may hold "payments" only.
+ */
+static bool
+wants_payments(ArrayType *expand)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	bool		payments = false;
+
+	deconstruct_array(expand, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+	{
+		char	   *e;
+
+		if (nulls[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("expand must not contain nulls")));
+		e = text_datum_cstring(elems[i]);
+		if (strcmp(e, "payments") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("cannot expand \"%s\" on an invoice", e),
+					 errhint("expand may hold \"payments\".")));
+		payments = true;
+	}
+	return payments;
+}
+
+PG_FUNCTION_INFO_V1(invoicing_invoice_json);
+
+/*
+ * invoicing.invoice_json(invoice text, expand text[] DEFAULT '{}') returns jsonb
+ */
+Datum
+invoicing_invoice_json(PG_FUNCTION_ARGS)
+{
+	bool		payments;
+
+	require_arg(fcinfo, 0, "invoice");
+	require_arg(fcinfo, 1, "expand");
+	payments = wants_payments(PG_GETARG_ARRAYTYPE_P(1));
+	PG_RETURN_DATUM(invoice_jsonb(text_datum_cstring(PG_GETARG_DATUM(0)), payments));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_invoice_payment_json);
+
+/*
+ * invoicing.invoice_payment_json(id text) returns jsonb
+ */
+Datum
+invoicing_invoice_payment_json(PG_FUNCTION_ARGS)
+{
+	require_arg(fcinfo, 0, "id");
+	PG_RETURN_DATUM(render(OBJ_INVOICE_PAYMENT, text_datum_cstring(PG_GETARG_DATUM(0))));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_payment_intent_json);
+
+/*
+ * invoicing.payment_intent_json(id text) returns jsonb
+ */
+Datum
+invoicing_payment_intent_json(PG_FUNCTION_ARGS)
+{
+	require_arg(fcinfo, 0, "id");
+	PG_RETURN_DATUM(render(OBJ_PAYMENT_INTENT, text_datum_cstring(PG_GETARG_DATUM(0))));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_customer_balance_transaction_json);
+
+/*
+ * invoicing.customer_balance_transaction_json(id text) returns jsonb
+ */
+Datum
+invoicing_customer_balance_transaction_json(PG_FUNCTION_ARGS)
+{
+	require_arg(fcinfo, 0, "id");
+	PG_RETURN_DATUM(render(OBJ_BALANCE_TRANSACTION, text_datum_cstring(PG_GETARG_DATUM(0))));
+}
