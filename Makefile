@@ -11,7 +11,9 @@ ifneq ($(shell $(PKG_CONFIG) --atleast-version=2.10 jansson && echo ok),ok)
 $(error jansson >= 2.10 not found via $(PKG_CONFIG); install libjansson-dev)
 endif
 PG_CPPFLAGS += -Isrc $(shell $(PKG_CONFIG) --cflags jansson)
-PG_CFLAGS   += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+# -Wclobbered is noise around PG_TRY (PostgreSQL itself says so); volatile is
+# used where PG_TRY needs it.
+PG_CFLAGS   += -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-clobbered
 # The server binary exports a C function named json_object (the SQL function
 # json_object()), which would shadow jansson's json_object() for a dynamically
 # linked libjansson and crash the backend.  So jansson is linked statically and

@@ -69,17 +69,33 @@ insert_balance_transaction(const char *customer, const char *currency,
 						   const char *invoice, const char *credit_note,
 						   const char *description)
 {
+	insert_balance_transaction_id(NULL, customer, currency, amount, type, invoice,
+								  credit_note, description);
+}
+
+/*
+ * insert_balance_transaction_id
+ *		The same, with an id chosen by the caller (NULL: generated).
+ */
+void
+insert_balance_transaction_id(const char *id, const char *customer,
+							  const char *currency, int64 amount,
+							  const char *type, const char *invoice,
+							  const char *credit_note, const char *description)
+{
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[7] = {TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID,
-	TEXTOID, TEXTOID};
-	Datum		values[7];
-	char		nulls[7] = "       ";
+	Oid			argtypes[8] = {TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[8];
+	char		nulls[8] = "        ";
 
 	inv_prepare(&plan,
 				"INSERT INTO " INV_SCHEMA ".customer_balance_transactions"
-				" (customer, currency, amount, type, invoice, credit_note, description)"
-				" VALUES ($1, $2, $3, $4::" INV_SCHEMA ".balance_transaction_type, $5, $6, $7)",
-				7, argtypes);
+				" (customer, currency, amount, type, invoice, credit_note, description, id)"
+				" VALUES ($1, $2, $3, $4::" INV_SCHEMA ".balance_transaction_type, $5, $6, $7, $8)",
+				8, argtypes);
+	values[7] = text_datum(id);
+	nulls[7] = id ? ' ' : 'n';
 	values[0] = CStringGetTextDatum(customer);
 	values[1] = CStringGetTextDatum(currency);
 	values[2] = Int64GetDatum(amount);

@@ -29,7 +29,8 @@ static const char *const invoice_derived[] = {
 	"amount_paid", "amount_remaining", "amount_overpaid",
 	"pre_payment_credit_notes_amount", "post_payment_credit_notes_amount",
 	"open_payment_count", "paid_payment_count", "finalized_at", "paid_at",
-	"voided_at", "marked_uncollectible_at", NULL
+	"voided_at", "marked_uncollectible_at", "credit_note_count",
+	"amount_refundable", NULL
 };
 
 /*
@@ -65,28 +66,68 @@ lock_invoice(const char *invoice, bool missing_ok)
 }
 
 /*
- * update_invoice_payments
- *		Write the payment accumulators of a locked invoice; its trigger
- *		derives the rest.  Caller is connected to SPI.
+ * read_invoice
+ *		An invoice row without locking it (for previews).  Caller is
+ *		connected to SPI.
  */
-void
-update_invoice_payments(const char *invoice, int64 amount_paid,
-						int32 open_count, int32 paid_count)
+Row *
+read_invoice(const char *invoice)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[4] = {TEXTOID, INT8OID, INT4OID, INT4OID};
-	Datum		values[4];
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
 
 	inv_prepare(&plan,
-				"UPDATE " INV_SCHEMA ".invoices SET amount_paid = $2,"
-				" open_payment_count = $3, paid_payment_count = $4"
-				" WHERE id" EQ "$1",
-				4, argtypes);
+				"SELECT * FROM " INV_SCHEMA ".invoices WHERE id" EQ "$1",
+				1, argtypes);
 	values[0] = CStringGetTextDatum(invoice);
+	inv_exec(plan, values, NULL, true, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no such invoice: \"%s\"", invoice)));
+	return spi_row(0);
+}
+
+/*
+ * update_invoice_payments
+ *		Write the payment accumulators of a locked invoice; its trigger
+ *		derives the rest.  refundable_delta moves amount_refundable (the
+ *		PaymentIntent money a credit note may still refund), where the
+ *		database's version of the extension has it.  Caller is connected to
+ *		SPI.
+ */
+void
+update_invoice_payments(Row *inv, int64 amount_paid, int32 open_count,
+						int32 paid_count, int64 refundable_delta)
+{
+	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plan01 = NULL;
+	Oid			argtypes[5] = {TEXTOID, INT8OID, INT4OID, INT4OID, INT8OID};
+	Datum		values[5];
+	bool		has_refundable = row_has(inv, "amount_refundable");
+
+	if (has_refundable)
+		inv_prepare(&plan,
+					"UPDATE " INV_SCHEMA ".invoices SET amount_paid = $2,"
+					" open_payment_count = $3, paid_payment_count = $4,"
+					" amount_refundable = $5"
+					" WHERE id" EQ "$1",
+					5, argtypes);
+	else
+		inv_prepare(&plan01,
+					"UPDATE " INV_SCHEMA ".invoices SET amount_paid = $2,"
+					" open_payment_count = $3, paid_payment_count = $4"
+					" WHERE id" EQ "$1",
+					4, argtypes);
+	values[0] = CStringGetTextDatum(row_text(inv, "id"));
 	values[1] = Int64GetDatum(amount_paid);
 	values[2] = Int32GetDatum(open_count);
 	values[3] = Int32GetDatum(paid_count);
-	inv_exec_internal(plan, values, NULL);
+	values[4] = Int64GetDatum(has_refundable ?
+							  add_amounts(row_int64(inv, "amount_refundable"),
+										  refundable_delta) : 0);
+	inv_exec_internal(has_refundable ? plan : plan01, values, NULL);
 }
 
 /*
@@ -316,8 +357,11 @@ invoice_insert(TriggerData *td)
 					 errhint("Finalize it with invoicing.finalize_invoice().")));
 		for (c = invoice_derived; *c != NULL; c++)
 		{
-			int			i = row_attnum(&inv, *c);
+			int			i;
 
+			if (!row_has(&inv, *c))
+				continue;
+			i = row_attnum(&inv, *c);
 			if (!inv.nulls[i] &&
 				(strcmp(*c, "ending_balance") == 0 || strstr(*c, "_at") != NULL ||
 				 row_int64(&inv, *c) != 0))

@@ -186,6 +186,27 @@ row_attnum(Row *row, const char *name)
 	return -1;					/* keep compiler quiet */
 }
 
+/*
+ * row_has
+ *		True when the row has the column: the library serves databases still
+ *		at an older version of the extension's SQL, whose tables lack the
+ *		newer columns.
+ */
+bool
+row_has(Row *row, const char *name)
+{
+	int			i;
+
+	for (i = 0; i < row->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(row->desc, i);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return true;
+	}
+	return false;
+}
+
 bool
 row_isnull(Row *row, const char *name)
 {
@@ -375,12 +396,45 @@ refuse_derived_change(Row *oldrow, Row *newrow, const char *const *cols,
 		return;
 	for (c = cols; *c != NULL; c++)
 	{
-		if (!row_same(oldrow, newrow, *c))
+		if (row_has(oldrow, *c) && !row_same(oldrow, newrow, *c))
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("column \"%s\" of %s \"%s\" is maintained by invoicing and cannot be written",
 							*c, what, id),
 					 errhint("Derived columns change only through the extension's rules.")));
+	}
+}
+
+/*
+ * refuse_changes_except
+ *		Refuse a change, by anyone but the extension, of any column but the
+ *		allowed ones (23514: the others are derived or fixed at creation).
+ */
+void
+refuse_changes_except(Row *oldrow, Row *newrow, const char *const *allowed,
+					  const char *what, const char *id)
+{
+	int			i;
+
+	if (inv_internal_write())
+		return;
+	for (i = 0; i < oldrow->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(oldrow->desc, i);
+		const char *name = NameStr(att->attname);
+		const char *const *a;
+		bool		ok = false;
+
+		if (att->attisdropped)
+			continue;
+		for (a = allowed; *a != NULL; a++)
+			if (strcmp(*a, name) == 0)
+				ok = true;
+		if (!ok && !row_same(oldrow, newrow, name))
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("column \"%s\" of %s \"%s\" is maintained by invoicing and cannot be written",
+							name, what, id)));
 	}
 }
 

@@ -48,6 +48,7 @@ typedef struct Row
 extern void row_from_tuple(Row *row, TupleDesc desc, HeapTuple tuple);
 extern HeapTuple row_to_tuple(Row *row);
 extern int	row_attnum(Row *row, const char *name);
+extern bool row_has(Row *row, const char *name);
 extern bool row_isnull(Row *row, const char *name);
 extern Datum row_get(Row *row, const char *name);
 extern int64 row_int64(Row *row, const char *name);
@@ -81,6 +82,8 @@ extern int64 mul_amount(int64 a, int64 b);
 extern TriggerData *trigger_data(FunctionCallInfo fcinfo, const char *name);
 extern void refuse_derived_change(Row *oldrow, Row *newrow, const char *const *cols,
 								  const char *what, const char *id);
+extern void refuse_changes_except(Row *oldrow, Row *newrow, const char *const *allowed,
+								  const char *what, const char *id);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern Datum text_datum(const char *s);
 extern char *text_datum_cstring(Datum d);
@@ -93,18 +96,71 @@ extern void require_customer(const char *customer);
 
 /* balance.c */
 extern int64 lock_customer_balance(const char *customer, const char *currency);
+extern void insert_balance_transaction_id(const char *id, const char *customer,
+										  const char *currency, int64 amount,
+										  const char *type, const char *invoice,
+										  const char *credit_note,
+										  const char *description);
 extern void insert_balance_transaction(const char *customer, const char *currency,
 									   int64 amount, const char *type,
 									   const char *invoice, const char *credit_note,
 									   const char *description);
 
+/* credit_notes.c */
+typedef struct RefundShare
+{
+	char	   *invoice_payment;
+	char	   *payment_intent;
+	char	   *refund;			/* the refund's id, once written */
+	int64		amount;
+} RefundShare;
+
+typedef struct CreditNoteAlloc
+{
+	/* asked for */
+	int64		amount;
+	int64		refund_amount;
+	int64		credit_amount;
+	int64		out_of_band_amount;
+	/* computed by allocate_credit_note() */
+	int64		pre_payment_amount;
+	int64		post_payment_amount;
+	const char *type;
+	int			nrefunds;
+	RefundShare *refunds;
+} CreditNoteAlloc;
+
+extern void allocate_credit_note(Row *inv, CreditNoteAlloc *alloc);
+extern void spread_refund(const char *invoice, CreditNoteAlloc *alloc);
+
+/* A credit note as shown in JSON: a stored one, or a preview. */
+typedef struct CreditNoteView
+{
+	char	   *id;
+	char	   *invoice;
+	char	   *customer;
+	char	   *currency;
+	char	   *number;
+	char	   *memo;
+	char	   *reason;
+	char	   *status;
+	char	   *customer_balance_transaction;
+	TimestampTz created;
+	bool		has_voided_at;
+	TimestampTz voided_at;
+	Row		   *row;			/* the stored row (metadata), or NULL */
+	CreditNoteAlloc alloc;
+} CreditNoteView;
+
 /* invoices.c */
+extern Row *read_invoice(const char *invoice);
 extern Row *lock_invoice(const char *invoice, bool missing_ok);
-extern void update_invoice_payments(const char *invoice, int64 amount_paid,
-									int32 open_count, int32 paid_count);
+extern void update_invoice_payments(Row *inv, int64 amount_paid, int32 open_count,
+									int32 paid_count, int64 refundable_delta);
 
 /* json.c */
 extern Datum invoice_jsonb(const char *invoice, bool expand_payments);
+extern Datum credit_note_view_jsonb(CreditNoteView *view);
 
 /* time */
 extern int64 unix_seconds(TimestampTz ts);

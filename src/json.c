@@ -411,13 +411,114 @@ fill_balance_transaction(json_t *o, Row *t)
 	jset(o, "type", jenum(t, "type"));
 }
 
+/*
+ * fill_credit_note
+ *		The credit_note object, from a stored note or a preview.
+ */
+static void
+fill_credit_note(json_t *o, CreditNoteView *v)
+{
+	json_t	   *refunds = json_array();
+	int			i;
+
+	jset(o, "id", json_string(v->id));
+	jset(o, "object", json_string("credit_note"));
+	jset(o, "amount", json_integer(v->alloc.amount));
+	jset(o, "created", json_integer(unix_seconds(v->created)));
+	jset(o, "currency", json_string(v->currency));
+	jset(o, "customer", json_string(v->customer));
+	jset(o, "customer_balance_transaction",
+		 v->customer_balance_transaction ? json_string(v->customer_balance_transaction) : json_null());
+	jset(o, "invoice", json_string(v->invoice));
+	jset(o, "livemode", json_false());
+	jset(o, "memo", v->memo ? json_string(v->memo) : json_null());
+	if (v->row)
+		jmetadata(o, "metadata", v->row, "metadata");
+	else
+		jset(o, "metadata", json_object());
+	jset(o, "number", json_string(v->number));
+	jset(o, "out_of_band_amount", json_integer(v->alloc.out_of_band_amount));
+	jset(o, "post_payment_amount", json_integer(v->alloc.post_payment_amount));
+	jset(o, "pre_payment_amount", json_integer(v->alloc.pre_payment_amount));
+	jset(o, "reason", v->reason ? json_string(v->reason) : json_null());
+	jset(o, "refunds", refunds);
+	for (i = 0; i < v->alloc.nrefunds; i++)
+	{
+		json_t	   *r = jnew_object();
+
+		jattach(refunds, NULL, r);
+		jset(r, "amount_refunded", json_integer(v->alloc.refunds[i].amount));
+		jset(r, "refund", v->alloc.refunds[i].refund ?
+			 json_string(v->alloc.refunds[i].refund) : json_null());
+	}
+	jset(o, "status", json_string(v->status));
+	jset(o, "subtotal", json_integer(v->alloc.amount));
+	jset(o, "total", json_integer(v->alloc.amount));
+	jset(o, "type", json_string(v->alloc.type));
+	jset(o, "voided_at", v->has_voided_at ? json_integer(unix_seconds(v->voided_at)) : json_null());
+}
+
+/*
+ * credit_note_view
+ *		A stored credit note and its refunds, as a view.
+ */
+static CreditNoteView *
+credit_note_view(Row *cn)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	CreditNoteView *v = palloc0(sizeof(CreditNoteView));
+	int			i;
+
+	v->row = cn;
+	v->id = row_text(cn, "id");
+	v->invoice = row_text(cn, "invoice");
+	v->customer = row_text(cn, "customer");
+	v->currency = row_text(cn, "currency");
+	v->number = row_text(cn, "number");
+	v->memo = row_text(cn, "memo");
+	v->reason = row_enum(cn, "reason");
+	v->status = row_enum(cn, "status");
+	v->customer_balance_transaction = row_text(cn, "customer_balance_transaction");
+	v->created = DatumGetTimestampTz(row_get(cn, "created"));
+	v->has_voided_at = !row_isnull(cn, "voided_at");
+	if (v->has_voided_at)
+		v->voided_at = DatumGetTimestampTz(row_get(cn, "voided_at"));
+	v->alloc.amount = row_int64(cn, "amount");
+	v->alloc.refund_amount = row_int64(cn, "refund_amount");
+	v->alloc.credit_amount = row_int64(cn, "credit_amount");
+	v->alloc.out_of_band_amount = row_int64(cn, "out_of_band_amount");
+	v->alloc.pre_payment_amount = row_int64(cn, "pre_payment_amount");
+	v->alloc.post_payment_amount = row_int64(cn, "post_payment_amount");
+	v->alloc.type = row_enum(cn, "type");
+
+	inv_prepare(&plan,
+				"SELECT id, amount FROM " INV_SCHEMA ".refunds WHERE credit_note" EQ "$1"
+				" ORDER BY seq",
+				1, argtypes);
+	values[0] = text_datum(v->id);
+	inv_exec(plan, values, NULL, true, 0);
+	v->alloc.nrefunds = (int) SPI_processed;
+	v->alloc.refunds = palloc0(sizeof(RefundShare) * (SPI_processed + 1));
+	for (i = 0; i < v->alloc.nrefunds; i++)
+	{
+		Row		   *r = spi_row(i);
+
+		v->alloc.refunds[i].refund = row_text(r, "id");
+		v->alloc.refunds[i].amount = row_int64(r, "amount");
+	}
+	return v;
+}
+
 typedef enum ObjectKind
 {
 	OBJ_INVOICE,
 	OBJ_INVOICE_EXPANDED,
 	OBJ_INVOICE_PAYMENT,
 	OBJ_PAYMENT_INTENT,
-	OBJ_BALANCE_TRANSACTION
+	OBJ_BALANCE_TRANSACTION,
+	OBJ_CREDIT_NOTE
 } ObjectKind;
 
 /*
@@ -428,7 +529,7 @@ typedef enum ObjectKind
 static Datum
 render(ObjectKind kind, const char *id)
 {
-	static SPIPlanPtr plans[5];
+	static SPIPlanPtr plans[6];
 	json_t	   *volatile root = NULL;
 	volatile Datum result = (Datum) 0;
 
@@ -458,6 +559,10 @@ render(ObjectKind kind, const char *id)
 								"customer balance transaction", id);
 				fill_balance_transaction(root, row);
 				break;
+			case OBJ_CREDIT_NOTE:
+				row = fetch_row(&plans[kind], "credit_notes", "credit note", id);
+				fill_credit_note(root, credit_note_view(row));
+				break;
 		}
 		result = render_jsonb(root);
 	}
@@ -468,6 +573,31 @@ render(ObjectKind kind, const char *id)
 	}
 	PG_END_TRY();
 	inv_finish();
+	return result;
+}
+
+/*
+ * credit_note_view_jsonb
+ *		A credit note view (a preview) as jsonb.
+ */
+Datum
+credit_note_view_jsonb(CreditNoteView *view)
+{
+	json_t	   *volatile root = NULL;
+	volatile Datum result = (Datum) 0;
+
+	PG_TRY();
+	{
+		root = jnew_object();
+		fill_credit_note(root, view);
+		result = render_jsonb(root);
+	}
+	PG_FINALLY();
+	{
+		if (root != NULL)
+			json_decref(root);
+	}
+	PG_END_TRY();
 	return result;
 }
 
@@ -564,4 +694,16 @@ invoicing_customer_balance_transaction_json(PG_FUNCTION_ARGS)
 {
 	require_arg(fcinfo, 0, "id");
 	PG_RETURN_DATUM(render(OBJ_BALANCE_TRANSACTION, text_datum_cstring(PG_GETARG_DATUM(0))));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_credit_note_json);
+
+/*
+ * invoicing.credit_note_json(id text) returns jsonb
+ */
+Datum
+invoicing_credit_note_json(PG_FUNCTION_ARGS)
+{
+	require_arg(fcinfo, 0, "id");
+	PG_RETURN_DATUM(render(OBJ_CREDIT_NOTE, text_datum_cstring(PG_GETARG_DATUM(0))));
 }

@@ -70,15 +70,19 @@ set_payment_intent_invoice(const char *pi, const char *invoice)
 /*
  * credit_invoice
  *		Move a locked invoice's payment accumulators: amount_paid grows by
- *		'paid', the open and paid payment counts by the given steps.
+ *		'paid', the open and paid payment counts by the given steps.  Money
+ *		paid through a PaymentIntent can later be refunded by a credit note;
+ *		out-of-band money cannot (it goes back out of band).
  */
 static void
-credit_invoice(Row *inv, int64 paid, int open_step, int paid_step)
+credit_invoice(Row *inv, int64 paid, int open_step, int paid_step,
+			   bool refundable)
 {
-	update_invoice_payments(row_text(inv, "id"),
+	update_invoice_payments(inv,
 							add_amounts(row_int64(inv, "amount_paid"), paid),
 							(int32) (row_int64(inv, "open_payment_count") + open_step),
-							(int32) (row_int64(inv, "paid_payment_count") + paid_step));
+							(int32) (row_int64(inv, "paid_payment_count") + paid_step),
+							refundable ? paid : 0);
 }
 
 /*
@@ -195,10 +199,10 @@ attach_payment_intent(Row *pay, TimestampTz now)
 		row_set_enum(pay, "status", "paid");
 		row_set_int64(pay, "amount_paid", paid);
 		row_set(pay, "paid_at", TimestampTzGetDatum(now), false);
-		credit_invoice(inv, paid, 0, 1);
+		credit_invoice(inv, paid, 0, 1, true);
 	}
 	else
-		credit_invoice(inv, 0, 1, 0);
+		credit_invoice(inv, 0, 1, 0, false);
 	return true;
 }
 
@@ -239,7 +243,7 @@ attach_payment_record(Row *pay, TimestampTz now)
 	row_set_enum(pay, "status", "paid");
 	row_set_int64(pay, "amount_paid", amount);
 	row_set(pay, "paid_at", TimestampTzGetDatum(now), false);
-	credit_invoice(inv, amount, 0, 1);
+	credit_invoice(inv, amount, 0, 1, false);
 }
 
 /*
@@ -325,15 +329,10 @@ invoicing_invoice_payments_trigger(PG_FUNCTION_ARGS)
 				 errhint("Cancel its PaymentIntent to cancel an open payment.")));
 
 	row_from_tuple(&newrow, desc, td->tg_newtuple);
-	if (!inv_internal_write())
 	{
-		static const char *const fixed[] = {
-			"id", "invoice", "currency", "payment_type", "payment_intent",
-			"payment_record", "amount_requested", "is_default", "created", "seq",
-			"status", "amount_paid", "paid_at", "canceled_at", NULL
-		};
+		static const char *const allowed[] = {"reference", NULL};
 
-		refuse_derived_change(&oldrow, &newrow, fixed, "invoice payment",
+		refuse_changes_except(&oldrow, &newrow, allowed, "invoice payment",
 							  row_text(&oldrow, "id"));
 	}
 	return PointerGetDatum(td->tg_newtuple);
@@ -388,7 +387,7 @@ settle_payments(const char *piid, bool succeeded, int64 received, TimestampTz no
 						3, upd_types);
 			values[1] = Int64GetDatum(paid);
 			inv_exec_internal(pay_plan, values, NULL);
-			credit_invoice(inv, paid, -1, 1);
+			credit_invoice(inv, paid, -1, 1, true);
 		}
 		else
 		{
@@ -399,7 +398,7 @@ settle_payments(const char *piid, bool succeeded, int64 received, TimestampTz no
 						3, upd_types);
 			values[1] = Int64GetDatum(0);
 			inv_exec_internal(cancel_plan, values, NULL);
-			credit_invoice(inv, 0, -1, 0);
+			credit_invoice(inv, 0, -1, 0, false);
 		}
 	}
 }
