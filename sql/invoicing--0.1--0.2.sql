@@ -58,7 +58,9 @@ CREATE SEQUENCE @extschema@.refunds_seq;
 
 CREATE TABLE @extschema@.refunds (
 	id			text PRIMARY KEY,
-	credit_note text NOT NULL REFERENCES @extschema@.credit_notes (id),
+	-- deferred: a credit note's trigger writes its refunds before the note
+	credit_note text NOT NULL REFERENCES @extschema@.credit_notes (id)
+		DEFERRABLE INITIALLY DEFERRED,
 	invoice_payment text NOT NULL REFERENCES @extschema@.invoice_payments (id),
 	payment_intent text REFERENCES @extschema@.payment_intents (id),
 	amount		bigint NOT NULL,
@@ -71,20 +73,17 @@ CREATE INDEX ON @extschema@.refunds (credit_note);
 CREATE INDEX ON @extschema@.refunds (invoice_payment);
 
 ALTER TABLE @extschema@.customer_balance_transactions
-	ADD FOREIGN KEY (credit_note) REFERENCES @extschema@.credit_notes (id);
+	ADD FOREIGN KEY (credit_note) REFERENCES @extschema@.credit_notes (id)
+		DEFERRABLE INITIALLY DEFERRED;
 
 CREATE FUNCTION @extschema@.credit_notes_trigger() RETURNS trigger
 AS 'MODULE_PATHNAME', 'invoicing_credit_notes_trigger' LANGUAGE C;
-CREATE FUNCTION @extschema@.credit_notes_after_trigger() RETURNS trigger
-AS 'MODULE_PATHNAME', 'invoicing_credit_notes_after_trigger' LANGUAGE C;
 CREATE FUNCTION @extschema@.refunds_trigger() RETURNS trigger
 AS 'MODULE_PATHNAME', 'invoicing_refunds_trigger' LANGUAGE C;
 
 CREATE TRIGGER credit_notes_rules
 	BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.credit_notes
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.credit_notes_trigger();
-CREATE TRIGGER credit_notes_effects AFTER INSERT ON @extschema@.credit_notes
-	FOR EACH ROW EXECUTE FUNCTION @extschema@.credit_notes_after_trigger();
 CREATE TRIGGER refunds_rules
 	BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.refunds
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.refunds_trigger();

@@ -10,10 +10,11 @@
  * first.  create_credit_note (through the credit_notes triggers, so a plain
  * INSERT is the same) and preview_credit_note both use it.
  *
- * The BEFORE INSERT trigger locks the invoice, allocates and moves the
- * invoice's accumulators (pre/post counters, the refundable amount, the
- * credit-note count); the AFTER INSERT trigger writes what must reference
- * the new credit note: its refunds and its customer balance transaction.
+ * The BEFORE INSERT trigger locks the invoice, allocates, writes the refunds
+ * and the customer balance transaction (their foreign keys to the credit
+ * note are deferred), emits credit_note.created and then moves the invoice's
+ * accumulators (pre/post counters, the refundable amount, the credit-note
+ * count), so the invoice's own events follow the credit note's.
  *
  *-------------------------------------------------------------------------
  */
@@ -210,6 +211,50 @@ update_invoice_credits(Row *inv, int64 pre, int64 post, int64 refundable, int32 
 	inv_exec_internal(plan, values, NULL);
 }
 
+/*
+ * write_refunds
+ *		The refunds rows of a new credit note, as allocated, and the
+ *		payments' refunded amounts.  The refunds reference the credit note
+ *		through a deferred foreign key, so they can be written before it.
+ */
+static void
+write_refunds(const char *cn, const char *currency, CreditNoteAlloc *alloc)
+{
+	static SPIPlanPtr ins = NULL;
+	static SPIPlanPtr upd = NULL;
+	Oid			ins_types[6] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID};
+	Oid			upd_types[2] = {TEXTOID, INT8OID};
+	Datum		values[6];
+	int			i;
+
+	inv_prepare(&ins,
+				"INSERT INTO " INV_SCHEMA ".refunds"
+				" (credit_note, invoice_payment, payment_intent, amount, currency, id)"
+				" VALUES ($1, $2, $3, $4, $5, $6)",
+				6, ins_types);
+	inv_prepare(&upd,
+				"UPDATE " INV_SCHEMA ".invoice_payments"
+				" SET amount_refunded = amount_refunded + $2 WHERE id" EQ "$1",
+				2, upd_types);
+	for (i = 0; i < alloc->nrefunds; i++)
+	{
+		RefundShare *r = &alloc->refunds[i];
+
+		r->refund = generate_id("re_");
+		values[0] = CStringGetTextDatum(cn);
+		values[1] = CStringGetTextDatum(r->invoice_payment);
+		values[2] = CStringGetTextDatum(r->payment_intent);
+		values[3] = Int64GetDatum(r->amount);
+		values[4] = CStringGetTextDatum(currency);
+		values[5] = CStringGetTextDatum(r->refund);
+		inv_exec_internal(ins, values, NULL);
+
+		values[0] = CStringGetTextDatum(r->invoice_payment);
+		values[1] = Int64GetDatum(r->amount);
+		inv_exec_internal(upd, values, NULL);
+	}
+}
+
 /* Columns of a credit note that only the extension writes. */
 static const char *const credit_note_derived[] = {
 	"customer", "currency", "number", "pre_payment_amount", "post_payment_amount",
@@ -218,7 +263,9 @@ static const char *const credit_note_derived[] = {
 
 /*
  * credit_note_insert
- *		Rule C for a new credit note row.
+ *		Rule C for a new credit note row: lock the invoice, allocate, write
+ *		the refunds and the balance transaction, then move the invoice's
+ *		accumulators (whose trigger derives amount_due and the status).
  */
 static HeapTuple
 credit_note_insert(TriggerData *td)
@@ -228,9 +275,12 @@ credit_note_insert(TriggerData *td)
 	CreditNoteAlloc alloc;
 	int64		count;
 	const char *const *c;
+	char	   *id;
+	char	   *invoice;
 
 	row_from_tuple(&cn, td->tg_relation->rd_att, td->tg_trigtuple);
 	check_id(&cn, "cn_", "credit note");
+	id = row_text(&cn, "id");
 	if (!inv_internal_write())
 	{
 		for (c = credit_note_derived; *c != NULL; c++)
@@ -246,7 +296,8 @@ credit_note_insert(TriggerData *td)
 	}
 
 	inv_connect();
-	inv = lock_invoice(row_text(&cn, "invoice"), false);
+	invoice = row_text(&cn, "invoice");
+	inv = lock_invoice(invoice, false);
 	alloc_from_row(&cn, &alloc);
 	allocate_credit_note(inv, &alloc);
 
@@ -257,8 +308,19 @@ credit_note_insert(TriggerData *td)
 	row_set_int64(&cn, "pre_payment_amount", alloc.pre_payment_amount);
 	row_set_int64(&cn, "post_payment_amount", alloc.post_payment_amount);
 	row_set_enum(&cn, "type", alloc.type);
+
+	write_refunds(id, row_text(inv, "currency"), &alloc);
 	if (alloc.credit_amount > 0)
-		row_set_text(&cn, "customer_balance_transaction", generate_id("cbtxn_"));
+	{
+		char	   *txn = generate_id("cbtxn_");
+
+		row_set_text(&cn, "customer_balance_transaction", txn);
+		insert_balance_transaction_id(txn, row_text(inv, "customer"),
+									  row_text(inv, "currency"), -alloc.credit_amount,
+									  "credit_note", invoice, id, NULL);
+	}
+
+	emit_credit_note_event("credit_note.created", &cn, &alloc);
 
 	update_invoice_credits(inv,
 						   add_amounts(row_int64(inv, "pre_payment_credit_notes_amount"),
@@ -269,59 +331,6 @@ credit_note_insert(TriggerData *td)
 						   (int32) count);
 	inv_finish();
 	return row_to_tuple(&cn);
-}
-
-/*
- * write_refunds
- *		The AFTER INSERT half of rule C: the refunds rows (spread newest
- *		first, against the payments as they are now) and the customer
- *		balance transaction of credit_amount.
- */
-static void
-write_refunds(Row *cn)
-{
-	static SPIPlanPtr ins = NULL;
-	static SPIPlanPtr upd = NULL;
-	Oid			ins_types[5] = {TEXTOID, TEXTOID, TEXTOID, INT8OID, TEXTOID};
-	Oid			upd_types[2] = {TEXTOID, INT8OID};
-	Datum		values[5];
-	CreditNoteAlloc alloc;
-	char	   *id = row_text(cn, "id");
-	char	   *invoice = row_text(cn, "invoice");
-	int			i;
-
-	inv_connect();
-	alloc_from_row(cn, &alloc);
-	spread_refund(invoice, &alloc);
-	inv_prepare(&ins,
-				"INSERT INTO " INV_SCHEMA ".refunds"
-				" (credit_note, invoice_payment, payment_intent, amount, currency)"
-				" VALUES ($1, $2, $3, $4, $5)",
-				5, ins_types);
-	inv_prepare(&upd,
-				"UPDATE " INV_SCHEMA ".invoice_payments"
-				" SET amount_refunded = amount_refunded + $2 WHERE id" EQ "$1",
-				2, upd_types);
-	for (i = 0; i < alloc.nrefunds; i++)
-	{
-		values[0] = CStringGetTextDatum(id);
-		values[1] = CStringGetTextDatum(alloc.refunds[i].invoice_payment);
-		values[2] = CStringGetTextDatum(alloc.refunds[i].payment_intent);
-		values[3] = Int64GetDatum(alloc.refunds[i].amount);
-		values[4] = CStringGetTextDatum(row_text(cn, "currency"));
-		inv_exec_internal(ins, values, NULL);
-
-		values[0] = CStringGetTextDatum(alloc.refunds[i].invoice_payment);
-		values[1] = Int64GetDatum(alloc.refunds[i].amount);
-		inv_exec_internal(upd, values, NULL);
-	}
-
-	if (alloc.credit_amount > 0)
-		insert_balance_transaction_id(row_text(cn, "customer_balance_transaction"),
-									  row_text(cn, "customer"), row_text(cn, "currency"),
-									  -alloc.credit_amount, "credit_note", invoice, id,
-									  NULL);
-	inv_finish();
 }
 
 /*
@@ -352,14 +361,15 @@ void_credit_note(Row *oldrow, Row *newrow)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("cannot void credit note \"%s\": its post-payment amount " INT64_FORMAT " has been refunded or credited",
 						id, post)));
+	row_set(newrow, "voided_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
+			false);
+	emit_credit_note_event("credit_note.voided", newrow, NULL);
 	update_invoice_credits(inv,
 						   sub_amounts(row_int64(inv, "pre_payment_credit_notes_amount"), pre),
 						   row_int64(inv, "post_payment_credit_notes_amount"),
 						   row_int64(inv, "amount_refundable"),
 						   (int32) row_int64(inv, "credit_note_count"));
 	inv_finish();
-	row_set(newrow, "voided_at", TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()),
-			false);
 }
 
 PG_FUNCTION_INFO_V1(invoicing_credit_notes_trigger);
@@ -408,22 +418,6 @@ invoicing_credit_notes_trigger(PG_FUNCTION_ARGS)
 		void_credit_note(&oldrow, &newrow);
 	}
 	return PointerGetDatum(row_to_tuple(&newrow));
-}
-
-PG_FUNCTION_INFO_V1(invoicing_credit_notes_after_trigger);
-
-/*
- * credit_notes trigger (AFTER INSERT): refunds and the balance transaction.
- */
-Datum
-invoicing_credit_notes_after_trigger(PG_FUNCTION_ARGS)
-{
-	TriggerData *td = trigger_data(fcinfo, "credit_notes_after_trigger");
-	Row			cn;
-
-	row_from_tuple(&cn, td->tg_relation->rd_att, td->tg_trigtuple);
-	write_refunds(&cn);
-	return PointerGetDatum(NULL);
 }
 
 PG_FUNCTION_INFO_V1(invoicing_refunds_trigger);

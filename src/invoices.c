@@ -450,6 +450,7 @@ invoice_update(TriggerData *td)
 
 	derive_invoice(&newrow, now);
 	credit_overpayment(&oldrow, &newrow);
+	emit_invoice_events(&oldrow, &newrow);
 	return row_to_tuple(&newrow);
 }
 

@@ -158,7 +158,31 @@ extern Row *lock_invoice(const char *invoice, bool missing_ok);
 extern void update_invoice_payments(Row *inv, int64 amount_paid, int32 open_count,
 									int32 paid_count, int64 refundable_delta);
 
+/* events.c */
+typedef enum EventKind
+{
+	EVENT_INVOICE,
+	EVENT_INVOICE_PAYMENT,
+	EVENT_CREDIT_NOTE
+} EventKind;
+
+/* What an event is about: data.object, and data.previous_attributes. */
+typedef struct EventSource
+{
+	EventKind	kind;
+	Row		   *row;			/* the object after the change */
+	Row		   *old;			/* invoice.updated: the invoice before it */
+	CreditNoteAlloc *alloc;		/* a new credit note's refunds, or NULL */
+} EventSource;
+
+extern void emit_invoice_payment_event(Row *pay);
+extern void emit_credit_note_event(const char *type, Row *cn, CreditNoteAlloc *alloc);
+extern void emit_invoice_events(Row *oldrow, Row *newrow);
+
 /* json.c */
+extern Datum event_payload(const char *id, const char *type, TimestampTz created,
+						   EventSource *src);
+extern bool invoice_json_changed(Row *oldrow, Row *newrow);
 extern Datum invoice_jsonb(const char *invoice, bool expand_payments);
 extern Datum credit_note_view_jsonb(CreditNoteView *view);
 

@@ -24,6 +24,7 @@
 #include "invoicing.h"
 
 #define PAYMENTS_PAGE 10
+#define STRIPE_API_VERSION "2025-05-28.basil"
 #define METADATA_MAX_DEPTH 64
 
 /*
@@ -463,7 +464,7 @@ fill_credit_note(json_t *o, CreditNoteView *v)
  *		A stored credit note and its refunds, as a view.
  */
 static CreditNoteView *
-credit_note_view(Row *cn)
+credit_note_view(Row *cn, CreditNoteAlloc *fresh)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[1] = {TEXTOID};
@@ -492,6 +493,13 @@ credit_note_view(Row *cn)
 	v->alloc.pre_payment_amount = row_int64(cn, "pre_payment_amount");
 	v->alloc.post_payment_amount = row_int64(cn, "post_payment_amount");
 	v->alloc.type = row_enum(cn, "type");
+	if (fresh != NULL)
+	{
+		/* a note being created: its refunds are the allocation's */
+		v->alloc.nrefunds = fresh->nrefunds;
+		v->alloc.refunds = fresh->refunds;
+		return v;
+	}
 
 	inv_prepare(&plan,
 				"SELECT id, amount FROM " INV_SCHEMA ".refunds WHERE credit_note" EQ "$1"
@@ -561,7 +569,7 @@ render(ObjectKind kind, const char *id)
 				break;
 			case OBJ_CREDIT_NOTE:
 				row = fetch_row(&plans[kind], "credit_notes", "credit note", id);
-				fill_credit_note(root, credit_note_view(row));
+				fill_credit_note(root, credit_note_view(row, NULL));
 				break;
 		}
 		result = render_jsonb(root);
@@ -706,4 +714,124 @@ invoicing_credit_note_json(PG_FUNCTION_ARGS)
 {
 	require_arg(fcinfo, 0, "id");
 	PG_RETURN_DATUM(render(OBJ_CREDIT_NOTE, text_datum_cstring(PG_GETARG_DATUM(0))));
+}
+
+/*
+ * invoice_json_changed
+ *		Whether an update changed the invoice's JSON (not expanded).
+ */
+bool
+invoice_json_changed(Row *oldrow, Row *newrow)
+{
+	json_t	   *volatile before = NULL;
+	json_t	   *volatile after = NULL;
+	volatile bool changed = false;
+
+	PG_TRY();
+	{
+		before = jnew_object();
+		after = jnew_object();
+		fill_invoice(before, oldrow, false);
+		fill_invoice(after, newrow, false);
+		changed = !json_equal(before, after);
+	}
+	PG_FINALLY();
+	{
+		if (before != NULL)
+			json_decref(before);
+		if (after != NULL)
+			json_decref(after);
+	}
+	PG_END_TRY();
+	return changed;
+}
+
+/*
+ * fill_previous_attributes
+ *		The old values of the keys whose values changed.
+ */
+static void
+fill_previous_attributes(json_t *prev, json_t *before, json_t *after)
+{
+	const char *key;
+	json_t	   *value;
+
+	json_object_foreach(after, key, value)
+	{
+		json_t	   *old = json_object_get(before, key);
+
+		if (old == NULL)
+			jset(prev, key, json_null());
+		else if (!json_equal(old, value))
+			jset(prev, key, json_deep_copy(old));
+	}
+}
+
+/*
+ * event_payload
+ *		The whole Stripe event object for one event.
+ */
+Datum
+event_payload(const char *id, const char *type, TimestampTz created, EventSource *src)
+{
+	json_t	   *volatile root = NULL;
+	json_t	   *volatile before = NULL;
+	volatile Datum result = (Datum) 0;
+
+	inv_connect();
+	PG_TRY();
+	{
+		json_t	   *data;
+		json_t	   *object;
+		json_t	   *request;
+
+		root = jnew_object();
+		jset(root, "id", json_string(id));
+		jset(root, "object", json_string("event"));
+		jset(root, "api_version", json_string(STRIPE_API_VERSION));
+		jset(root, "created", json_integer(unix_seconds(created)));
+		data = jnew_object();
+		jset(root, "data", data);
+		object = jnew_object();
+		jset(data, "object", object);
+		switch (src->kind)
+		{
+			case EVENT_INVOICE:
+				fill_invoice(object, src->row, false);
+				if (src->old != NULL)
+				{
+					json_t	   *prev = jnew_object();
+
+					jset(data, "previous_attributes", prev);
+					before = jnew_object();
+					fill_invoice(before, src->old, false);
+					fill_previous_attributes(prev, before, object);
+				}
+				break;
+			case EVENT_INVOICE_PAYMENT:
+				fill_invoice_payment(object, src->row);
+				break;
+			case EVENT_CREDIT_NOTE:
+				fill_credit_note(object, credit_note_view(src->row, src->alloc));
+				break;
+		}
+		jset(root, "livemode", json_false());
+		jset(root, "pending_webhooks", json_integer(0));
+		request = jnew_object();
+		jset(root, "request", request);
+		jset(request, "id", json_null());
+		jset(request, "idempotency_key", json_null());
+		jset(root, "type", json_string(type));
+		result = render_jsonb(root);
+	}
+	PG_FINALLY();
+	{
+		if (root != NULL)
+			json_decref(root);
+		if (before != NULL)
+			json_decref(before);
+	}
+	PG_END_TRY();
+	inv_finish();
+	return result;
 }

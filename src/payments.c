@@ -199,6 +199,7 @@ attach_payment_intent(Row *pay, TimestampTz now)
 		row_set_enum(pay, "status", "paid");
 		row_set_int64(pay, "amount_paid", paid);
 		row_set(pay, "paid_at", TimestampTzGetDatum(now), false);
+		emit_invoice_payment_event(pay);
 		credit_invoice(inv, paid, 0, 1, true);
 	}
 	else
@@ -243,6 +244,7 @@ attach_payment_record(Row *pay, TimestampTz now)
 	row_set_enum(pay, "status", "paid");
 	row_set_int64(pay, "amount_paid", amount);
 	row_set(pay, "paid_at", TimestampTzGetDatum(now), false);
+	emit_invoice_payment_event(pay);
 	credit_invoice(inv, amount, 0, 1, false);
 }
 
@@ -383,10 +385,11 @@ settle_payments(const char *piid, bool succeeded, int64 received, TimestampTz no
 			inv_prepare(&pay_plan,
 						"UPDATE " INV_SCHEMA ".invoice_payments"
 						" SET status = 'paid', amount_paid = $2, paid_at = $3"
-						" WHERE id" EQ "$1",
+						" WHERE id" EQ "$1 RETURNING *",
 						3, upd_types);
 			values[1] = Int64GetDatum(paid);
 			inv_exec_internal(pay_plan, values, NULL);
+			emit_invoice_payment_event(spi_row(0));
 			credit_invoice(inv, paid, -1, 1, true);
 		}
 		else
