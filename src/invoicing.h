@@ -183,7 +183,7 @@ extern void emit_invoice_events(Row *oldrow, Row *newrow);
 extern Datum event_payload(const char *id, const char *type, TimestampTz created,
 						   EventSource *src);
 extern bool invoice_json_changed(Row *oldrow, Row *newrow);
-extern Datum invoice_jsonb(const char *invoice, bool expand_payments);
+extern Datum invoice_jsonb(const char *invoice, bool expand_payments, bool after_write);
 extern Datum credit_note_view_jsonb(CreditNoteView *view);
 
 /* time */

@@ -28,6 +28,12 @@
 #define METADATA_MAX_DEPTH 64
 
 /*
+ * Reads see the calling statement's snapshot (read_only) except when a
+ * function renders what it has just written: then they take a fresh one.
+ */
+static bool read_only = true;
+
+/*
  * jset
  *		Set a key; a NULL value means jansson ran out of memory.
  */
@@ -244,7 +250,7 @@ fetch_row(SPIPlanPtr *slot, const char *table, const char *object, const char *i
 		inv_prepare(slot, sql, 1, argtypes);
 	}
 	values[0] = text_datum(id);
-	inv_exec(*slot, values, NULL, true, 1);
+	inv_exec(*slot, values, NULL, read_only, 1);
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -313,7 +319,7 @@ fill_payments_list(json_t *list, const char *invoice)
 				2, argtypes);
 	values[0] = text_datum(invoice);
 	values[1] = Int32GetDatum(PAYMENTS_PAGE + 1);
-	inv_exec(plan, values, NULL, true, 0);
+	inv_exec(plan, values, NULL, read_only, 0);
 	n = (int) SPI_processed;
 	for (i = 0; i < n && i < PAYMENTS_PAGE; i++)
 	{
@@ -506,7 +512,7 @@ credit_note_view(Row *cn, CreditNoteAlloc *fresh)
 				" ORDER BY seq",
 				1, argtypes);
 	values[0] = text_datum(v->id);
-	inv_exec(plan, values, NULL, true, 0);
+	inv_exec(plan, values, NULL, read_only, 0);
 	v->alloc.nrefunds = (int) SPI_processed;
 	v->alloc.refunds = palloc0(sizeof(RefundShare) * (SPI_processed + 1));
 	for (i = 0; i < v->alloc.nrefunds; i++)
@@ -535,13 +541,14 @@ typedef enum ObjectKind
  *		freed on every path.
  */
 static Datum
-render(ObjectKind kind, const char *id)
+render(ObjectKind kind, const char *id, bool after_write)
 {
 	static SPIPlanPtr plans[6];
 	json_t	   *volatile root = NULL;
 	volatile Datum result = (Datum) 0;
 
 	inv_connect();
+	read_only = !after_write;
 	PG_TRY();
 	{
 		Row		   *row;
@@ -576,6 +583,7 @@ render(ObjectKind kind, const char *id)
 	}
 	PG_FINALLY();
 	{
+		read_only = true;
 		if (root != NULL)
 			json_decref(root);
 	}
@@ -614,9 +622,10 @@ credit_note_view_jsonb(CreditNoteView *view)
  *		The invoice object, for the other modules' functions.
  */
 Datum
-invoice_jsonb(const char *invoice, bool expand_payments)
+invoice_jsonb(const char *invoice, bool expand_payments, bool after_write)
 {
-	return render(expand_payments ? OBJ_INVOICE_EXPANDED : OBJ_INVOICE, invoice);
+	return render(expand_payments ? OBJ_INVOICE_EXPANDED : OBJ_INVOICE, invoice,
+				  after_write);
 }
 
 /*
@@ -665,7 +674,7 @@ invoicing_invoice_json(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 0, "invoice");
 	require_arg(fcinfo, 1, "expand");
 	payments = wants_payments(PG_GETARG_ARRAYTYPE_P(1));
-	PG_RETURN_DATUM(invoice_jsonb(text_datum_cstring(PG_GETARG_DATUM(0)), payments));
+	PG_RETURN_DATUM(invoice_jsonb(text_datum_cstring(PG_GETARG_DATUM(0)), payments, false));
 }
 
 PG_FUNCTION_INFO_V1(invoicing_invoice_payment_json);
@@ -677,7 +686,7 @@ Datum
 invoicing_invoice_payment_json(PG_FUNCTION_ARGS)
 {
 	require_arg(fcinfo, 0, "id");
-	PG_RETURN_DATUM(render(OBJ_INVOICE_PAYMENT, text_datum_cstring(PG_GETARG_DATUM(0))));
+	PG_RETURN_DATUM(render(OBJ_INVOICE_PAYMENT, text_datum_cstring(PG_GETARG_DATUM(0)), false));
 }
 
 PG_FUNCTION_INFO_V1(invoicing_payment_intent_json);
@@ -689,7 +698,7 @@ Datum
 invoicing_payment_intent_json(PG_FUNCTION_ARGS)
 {
 	require_arg(fcinfo, 0, "id");
-	PG_RETURN_DATUM(render(OBJ_PAYMENT_INTENT, text_datum_cstring(PG_GETARG_DATUM(0))));
+	PG_RETURN_DATUM(render(OBJ_PAYMENT_INTENT, text_datum_cstring(PG_GETARG_DATUM(0)), false));
 }
 
 PG_FUNCTION_INFO_V1(invoicing_customer_balance_transaction_json);
@@ -701,7 +710,7 @@ Datum
 invoicing_customer_balance_transaction_json(PG_FUNCTION_ARGS)
 {
 	require_arg(fcinfo, 0, "id");
-	PG_RETURN_DATUM(render(OBJ_BALANCE_TRANSACTION, text_datum_cstring(PG_GETARG_DATUM(0))));
+	PG_RETURN_DATUM(render(OBJ_BALANCE_TRANSACTION, text_datum_cstring(PG_GETARG_DATUM(0)), false));
 }
 
 PG_FUNCTION_INFO_V1(invoicing_credit_note_json);
@@ -713,7 +722,7 @@ Datum
 invoicing_credit_note_json(PG_FUNCTION_ARGS)
 {
 	require_arg(fcinfo, 0, "id");
-	PG_RETURN_DATUM(render(OBJ_CREDIT_NOTE, text_datum_cstring(PG_GETARG_DATUM(0))));
+	PG_RETURN_DATUM(render(OBJ_CREDIT_NOTE, text_datum_cstring(PG_GETARG_DATUM(0)), false));
 }
 
 /*

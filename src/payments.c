@@ -598,5 +598,5 @@ invoicing_attach_payment(PG_FUNCTION_ARGS)
 	inv_exec(plan, values, NULL, false, 0);
 	inv_finish();
 
-	PG_RETURN_DATUM(invoice_jsonb(invoice, true));
+	PG_RETURN_DATUM(invoice_jsonb(invoice, true, true));
 }
