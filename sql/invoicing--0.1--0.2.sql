@@ -257,7 +257,7 @@ AS $$
 	UNION ALL
 	SELECT id, '4: issued credit notes <= total',
 		   format('issued %s, total %s', x_issued, total)
-	  FROM inv WHERE x_issued > total
+	  FROM inv WHERE status <> 'draft' AND x_issued > total
 	UNION ALL
 	SELECT id, 'payment and credit note counters',
 		   format('open_payment_count %s (actual %s), paid_payment_count %s (actual %s), credit_note_count %s (actual %s), amount_refundable %s (actual %s)',

@@ -9,7 +9,7 @@
 CREATE FUNCTION @extschema@.generate_id(prefix text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'invoicing_generate_id'
-LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+LANGUAGE C VOLATILE PARALLEL SAFE;
 
 COMMENT ON FUNCTION @extschema@.generate_id(text) IS
 'prefix followed by 24 base-62 characters from a strong random source';

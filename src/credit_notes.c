@@ -119,6 +119,7 @@ spread_refund(const char *invoice, CreditNoteAlloc *alloc)
 	Datum		values[1];
 	int64		left = alloc->refund_amount;
 	Portal		portal;
+	MemoryContext caller;
 
 	alloc->nrefunds = 0;
 	if (left == 0)
@@ -132,12 +133,15 @@ spread_refund(const char *invoice, CreditNoteAlloc *alloc)
 				" ORDER BY created DESC, seq DESC",
 				1, argtypes);
 	values[0] = CStringGetTextDatum(invoice);
+	caller = CurrentMemoryContext;
 	portal = SPI_cursor_open(NULL, plan, values, NULL, true);
+	MemoryContextSwitchTo(caller);
 	while (left > 0)
 	{
 		int			i;
 
 		SPI_cursor_fetch(portal, true, 16);
+		MemoryContextSwitchTo(caller);
 		if (SPI_processed == 0)
 			break;
 		for (i = 0; i < (int) SPI_processed && left > 0; i++)
@@ -164,6 +168,7 @@ spread_refund(const char *invoice, CreditNoteAlloc *alloc)
 		SPI_freetuptable(SPI_tuptable);
 	}
 	SPI_cursor_close(portal);
+	MemoryContextSwitchTo(caller);
 	if (left > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

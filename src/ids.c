@@ -86,8 +86,10 @@ PG_FUNCTION_INFO_V1(invoicing_generate_id);
 Datum
 invoicing_generate_id(PG_FUNCTION_ARGS)
 {
-	char	   *prefix = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *prefix;
 
+	require_arg(fcinfo, 0, "prefix");
+	prefix = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	if (strlen(prefix) > 16)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -349,6 +349,11 @@ invoice_insert(TriggerData *td)
 
 	if (!inv_internal_write())
 	{
+		if (strcmp(status, "paid") == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("invoice \"%s\" cannot be created paid: the status paid is derived from its payments",
+							row_text(&inv, "id"))));
 		if (strcmp(status, "draft") != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

@@ -76,6 +76,7 @@ inv_prepare(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes)
 {
 	if (*slot == NULL)
 	{
+		MemoryContext caller = CurrentMemoryContext;
 		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
 
 		if (plan == NULL)
@@ -83,6 +84,7 @@ inv_prepare(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes)
 				 SPI_result_code_string(SPI_result), sql);
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "invoicing: SPI_keepplan failed");
+		MemoryContextSwitchTo(caller);
 		*slot = plan;
 	}
 	return *slot;
@@ -91,14 +93,18 @@ inv_prepare(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes)
 /*
  * inv_exec
  *		Execute a cached plan; errors other than the query's own are
- *		can't-happen cases.
+ *		can't-happen cases.  SPI leaves its procedure context current after
+ *		each call; the caller's context is restored, so what the caller
+ *		allocates next outlives SPI_finish.
  */
 int
 inv_exec(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only,
 		 long count)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
 
+	MemoryContextSwitchTo(caller);
 	if (rc < 0)
 		elog(ERROR, "invoicing: SPI_execute_plan failed: %s",
 			 SPI_result_code_string(rc));
