@@ -331,8 +331,20 @@ row_same(Row *a, Row *b, const char *name)
 }
 
 /*
+ * amount_out_of_range
+ *		The error of amount arithmetic that would wrap (SPEC 1: 22003).
+ */
+static void
+amount_out_of_range(int64 a, const char *op, int64 b)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+			 errmsg("amount out of range: " INT64_FORMAT " %s " INT64_FORMAT, a, op, b)));
+}
+
+/*
  * add_amounts, sub_amounts, mul_amount
- *		Amount arithmetic that never wraps (SPEC 1: overflow is 22003).
+ *		Amount arithmetic that never wraps.
  */
 int64
 add_amounts(int64 a, int64 b)
@@ -340,9 +352,7 @@ add_amounts(int64 a, int64 b)
 	int64		r;
 
 	if (pg_add_s64_overflow(a, b, &r))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("amount out of range: " INT64_FORMAT " + " INT64_FORMAT, a, b)));
+		amount_out_of_range(a, "+", b);
 	return r;
 }
 
@@ -352,9 +362,7 @@ sub_amounts(int64 a, int64 b)
 	int64		r;
 
 	if (pg_sub_s64_overflow(a, b, &r))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("amount out of range: " INT64_FORMAT " - " INT64_FORMAT, a, b)));
+		amount_out_of_range(a, "-", b);
 	return r;
 }
 
@@ -364,9 +372,7 @@ mul_amount(int64 a, int64 b)
 	int64		r;
 
 	if (pg_mul_s64_overflow(a, b, &r))
-		ereport(ERROR,
-				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-				 errmsg("amount out of range: " INT64_FORMAT " * " INT64_FORMAT, a, b)));
+		amount_out_of_range(a, "*", b);
 	return r;
 }
 
