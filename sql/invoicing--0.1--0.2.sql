@@ -88,6 +88,11 @@ CREATE TRIGGER refunds_rules
 	BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.refunds
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.refunds_trigger();
 
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.credit_notes
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.refunds
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();
+
 CREATE FUNCTION @extschema@.credit_note_json(id text)
 RETURNS jsonb AS 'MODULE_PATHNAME', 'invoicing_credit_note_json'
 LANGUAGE C STABLE;

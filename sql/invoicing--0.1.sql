@@ -197,6 +197,24 @@ CREATE TRIGGER invoice_payments_rules
 	BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.invoice_payments
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.invoice_payments_trigger();
 
+CREATE FUNCTION @extschema@.refuse_truncate() RETURNS trigger
+AS 'MODULE_PATHNAME', 'invoicing_refuse_truncate' LANGUAGE C;
+
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.customers
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.customer_balances
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.customer_balance_transactions
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.invoices
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.invoice_lines
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.payment_intents
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.invoice_payments
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();
+
 -- ---------------------------------------------------------------------------
 -- JSON renderers (jansson, in C)
 -- ---------------------------------------------------------------------------

@@ -22,6 +22,9 @@ AS 'MODULE_PATHNAME', 'invoicing_events_trigger' LANGUAGE C;
 CREATE TRIGGER events_rules BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.events
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.events_trigger();
 
+CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.events
+	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();
+
 -- The consumer's read: events after a cursor, in order.  Keep the last seq
 -- you processed; read again on every NOTIFY (and on start).  Delivery is at
 -- least once: store the cursor after handling the events.

@@ -133,8 +133,13 @@ spread_refund(const char *invoice, CreditNoteAlloc *alloc)
 				" ORDER BY created DESC, seq DESC",
 				1, argtypes);
 	values[0] = CStringGetTextDatum(invoice);
+	/*
+	 * Not read-only: a fresh snapshot, so that at READ COMMITTED the refunds
+	 * are spread over the payments as committed before the invoice lock was
+	 * granted, not as the statement first saw them.
+	 */
 	caller = CurrentMemoryContext;
-	portal = SPI_cursor_open(NULL, plan, values, NULL, true);
+	portal = SPI_cursor_open(NULL, plan, values, NULL, false);
 	MemoryContextSwitchTo(caller);
 	while (left > 0)
 	{

@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/datum.h"
+#include "utils/rel.h"
 
 #include "invoicing.h"
 
@@ -495,4 +496,28 @@ unix_seconds(TimestampTz ts)
 	if (ts < 0 && ts % USECS_PER_SEC != 0)
 		secs--;
 	return secs + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
+}
+
+PG_FUNCTION_INFO_V1(invoicing_refuse_truncate);
+
+/*
+ * refuse_truncate trigger (BEFORE TRUNCATE, for each statement)
+ *		Balance transactions, payments, credit notes, refunds and events are
+ *		never deleted, and the derived values of the other tables are sums
+ *		over them: no table of the extension can be truncated.
+ */
+Datum
+invoicing_refuse_truncate(PG_FUNCTION_ARGS)
+{
+	TriggerData *td;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "refuse_truncate: not called by trigger manager");
+	td = (TriggerData *) fcinfo->context;
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("table \"%s\" of invoicing cannot be truncated",
+					RelationGetRelationName(td->tg_relation)),
+			 errhint("Drop the extension to remove all billing data.")));
+	PG_RETURN_NULL();
 }

@@ -1,0 +1,274 @@
+-- credit_notes_refunds: refund_amount (issue 3; SPEC rule C, invariant 9):
+-- capped by what PaymentIntent payments still have unrefunded, spread over
+-- them newest first (created, then insertion order), never on open,
+-- canceled or out-of-band payments.  Ids carry "cnr".
+SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS invoicing; RESET client_min_messages;
+-- Errors show their SQLSTATE only (VERBOSITY sqlstate).  Every error case is
+-- followed by a check that the failed call changed nothing: a fingerprint of
+-- every row of this file's objects (and the row counts of credit notes,
+-- refunds and events), taken before the call and compared after it, plus a
+-- re-select of the invoice.  Generated ids, timestamps and invoice numbers
+-- are never printed: a credit note's number is shown as "<inv>-CN-01" when it
+-- is its invoice's number followed by "-CN-01".
+\set VERBOSITY sqlstate
+CREATE TEMP VIEW inv AS
+  SELECT id, status, total, amount_due, amount_paid, amount_remaining, amount_overpaid,
+         pre_payment_credit_notes_amount AS pre_cn, post_payment_credit_notes_amount AS post_cn,
+         starting_balance, ending_balance, paid_at IS NOT NULL AS paid_at_set
+    FROM invoicing.invoices;
+-- a credit note's number relative to its invoice's number
+CREATE FUNCTION pg_temp.rel_number(cn_number text, invoice text) RETURNS text LANGUAGE sql AS $$
+  SELECT CASE WHEN starts_with(cn_number, i.number) AND i.number <> ''
+              THEN '<inv>' || substr(cn_number, length(i.number) + 1)
+              ELSE cn_number END
+    FROM invoicing.invoices i WHERE i.id = invoice
+$$;
+CREATE TEMP VIEW cn AS
+  SELECT c.invoice, pg_temp.rel_number(c.number, c.invoice) AS number, c.amount,
+         c.pre_payment_amount AS pre, c.post_payment_amount AS post, c.type, c.status,
+         c.refund_amount AS refund, c.credit_amount AS credit, c.out_of_band_amount AS oob,
+         c.voided_at IS NOT NULL AS voided_at_set,
+         c.customer_balance_transaction IS NOT NULL AS has_txn
+    FROM invoicing.credit_notes c;
+-- the id of an invoice's k-th credit note, found by its number
+CREATE FUNCTION pg_temp.cn_id(invoice text, k int) RETURNS text LANGUAGE sql AS $$
+  SELECT c.id FROM invoicing.credit_notes c JOIN invoicing.invoices i ON i.id = c.invoice
+   WHERE c.invoice = cn_id.invoice AND c.number = i.number || '-CN-' || lpad(k::text, 2, '0')
+$$;
+-- payments, with what has been refunded on each (invariant 9)
+CREATE TEMP VIEW pay AS
+  SELECT p.invoice, coalesce(p.payment_intent, p.payment_type::text) AS payment, p.status,
+         p.amount_requested, p.amount_paid,
+         (SELECT coalesce(sum(r.amount), 0) FROM invoicing.refunds r
+           WHERE r.invoice_payment = p.id) AS refunded
+    FROM invoicing.invoice_payments p;
+CREATE TEMP VIEW ref AS
+  SELECT c.invoice, pg_temp.rel_number(c.number, c.invoice) AS credit_note,
+         coalesce(p.payment_intent, p.payment_type::text) AS payment, r.amount, r.currency,
+         r.payment_intent IS NOT DISTINCT FROM p.payment_intent AS same_payment_intent,
+         r.id ~ '^re_[0-9A-Za-z]{24}$' AS id_ok
+    FROM invoicing.refunds r
+    JOIN invoicing.credit_notes c ON c.id = r.credit_note
+    JOIN invoicing.invoice_payments p ON p.id = r.invoice_payment;
+CREATE TEMP VIEW txn AS
+  SELECT t.customer, t.currency, t.type, t.amount, t.ending_balance, t.invoice,
+         pg_temp.rel_number(c.number, c.invoice) AS credit_note,
+         c.customer_balance_transaction IS NOT DISTINCT FROM t.id AS linked, t.created, t.seq
+    FROM invoicing.customer_balance_transactions t
+    LEFT JOIN invoicing.credit_notes c ON c.id = t.credit_note;
+CREATE FUNCTION pg_temp.balance(customer text, currency text DEFAULT 'usd') RETURNS bigint
+LANGUAGE sql AS $$
+  SELECT coalesce((SELECT b.balance FROM invoicing.customer_balances b
+                    WHERE b.customer = balance.customer AND b.currency = balance.currency), 0)
+$$;
+-- a credit note object as returned by a function: its main fields, and
+-- whether it is the stored note's credit_note_json() (NULL for a preview)
+CREATE FUNCTION pg_temp.show(j jsonb)
+RETURNS TABLE (number text, amount bigint, pre bigint, post bigint, type text, status text,
+               refunds text, credit bigint, oob bigint, has_txn boolean, same_as_stored boolean)
+LANGUAGE sql AS $$
+  SELECT pg_temp.rel_number(j->>'number', j->>'invoice'), (j->>'amount')::bigint,
+         (j->>'pre_payment_amount')::bigint, (j->>'post_payment_amount')::bigint,
+         j->>'type', j->>'status',
+         (SELECT string_agg(r->>'amount_refunded', ',' ORDER BY o)
+            FROM jsonb_array_elements(j->'refunds') WITH ORDINALITY e(r, o)),
+         (SELECT c.credit_amount FROM invoicing.credit_notes c WHERE c.id = j->>'id'),
+         (j->>'out_of_band_amount')::bigint,
+         jsonb_typeof(j->'customer_balance_transaction') = 'string',
+         CASE WHEN EXISTS (SELECT 1 FROM invoicing.credit_notes c WHERE c.id = j->>'id')
+              THEN j = invoicing.credit_note_json(j->>'id') END
+$$;
+-- set-up helpers: an open invoice with one line; a PaymentIntent attached
+-- while requires_payment_method, then reported succeeded
+CREATE FUNCTION pg_temp.open_invoice(invoice text, customer text, total bigint) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM invoicing.create_invoice(customer, 'usd', id => invoice);
+  PERFORM invoicing.add_invoice_line(invoice, total);
+  RETURN invoicing.finalize_invoice(invoice)->>'status';
+END $$;
+CREATE FUNCTION pg_temp.pay(invoice text, pi text, amount bigint) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM invoicing.create_payment_intent(
+    (SELECT i.customer FROM invoicing.invoices i WHERE i.id = invoice), 'usd', amount, id => pi);
+  PERFORM invoicing.attach_payment(invoice, pi);
+  RETURN invoicing.update_payment_intent(pi, 'succeeded')->>'status';
+END $$;
+-- fingerprint of the rows of the objects whose ids carry the tag
+CREATE FUNCTION pg_temp.fp(tag text) RETURNS text LANGUAGE sql AS $$
+  SELECT md5(concat_ws(E'\n',
+    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.customers x
+      WHERE x.id LIKE 'cus\_' || tag || '%'),
+    (SELECT string_agg(x::text, ',' ORDER BY x.customer, x.currency) FROM invoicing.customer_balances x
+      WHERE x.customer LIKE 'cus\_' || tag || '%'),
+    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.customer_balance_transactions x
+      WHERE x.customer LIKE 'cus\_' || tag || '%'),
+    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.invoices x
+      WHERE x.id LIKE 'in\_' || tag || '%'),
+    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.invoice_lines x
+      WHERE x.invoice LIKE 'in\_' || tag || '%'),
+    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.payment_intents x
+      WHERE x.id LIKE 'pi\_' || tag || '%'),
+    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.invoice_payments x
+      WHERE x.invoice LIKE 'in\_' || tag || '%'),
+    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.credit_notes x
+      WHERE x.invoice LIKE 'in\_' || tag || '%'),
+    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.refunds x
+      JOIN invoicing.invoice_payments p ON p.id = x.invoice_payment
+      WHERE p.invoice LIKE 'in\_' || tag || '%'),
+    (SELECT count(*) FROM invoicing.credit_notes)::text,
+    (SELECT count(*) FROM invoicing.refunds)::text,
+    (SELECT count(*) FROM invoicing.events)::text))
+$$;
+-- check_invariants() restricted to this file's objects (other files' objects
+-- are theirs to check)
+CREATE FUNCTION pg_temp.violations(tag text) RETURNS TABLE (object_id text, invariant text, detail text)
+LANGUAGE sql AS $$
+  SELECT v.object_id, v.invariant, v.detail FROM invoicing.check_invariants() v
+   WHERE v.object_id LIKE '%\_' || tag || '%'
+      OR v.object_id IN (SELECT c.id FROM invoicing.credit_notes c WHERE c.invoice LIKE 'in\_' || tag || '%')
+      OR v.object_id IN (SELECT p.id FROM invoicing.invoice_payments p WHERE p.invoice LIKE 'in\_' || tag || '%')
+      OR v.object_id IN (SELECT l.id FROM invoicing.invoice_lines l WHERE l.invoice LIKE 'in\_' || tag || '%')
+$$;
+
+-- Refunds (rule C, invariant 9): refund_amount is at most what is still
+-- refundable: the amount_paid of the invoice's paid PaymentIntent payments
+-- minus their refunds (out-of-band money goes back through
+-- out_of_band_amount); it is spread over those payments newest first (by
+-- the payment's created, then insertion order) as refunds rows.
+SELECT invoicing.create_customer('cnr1@example.com', 'Cnr One', 'cus_cnr1');
+
+-- in_cnr1: 10000.  pi_cnr1a pays 3000, then pi_cnr1b 2000 (newer), then
+-- 1000 out of band (newest, not refundable); pi_cnr1c 1000 is attached and
+-- still open; pi_cnr1d 500 was attached and canceled.  Remaining 4000;
+-- refundable 3000 + 2000 = 5000.
+SELECT pg_temp.open_invoice('in_cnr1', 'cus_cnr1', 10000);
+SELECT pg_temp.pay('in_cnr1', 'pi_cnr1a', 3000);
+SELECT pg_temp.pay('in_cnr1', 'pi_cnr1b', 2000);
+SELECT (invoicing.attach_out_of_band_payment('in_cnr1', 1000, 'cheque 17'))->>'amount_remaining' AS amount_remaining;
+SELECT invoicing.create_payment_intent('cus_cnr1', 'usd', 1000, id => 'pi_cnr1c');
+SELECT (invoicing.attach_payment('in_cnr1', 'pi_cnr1c'))->>'status' AS status;
+SELECT invoicing.create_payment_intent('cus_cnr1', 'usd', 500, id => 'pi_cnr1d');
+SELECT (invoicing.attach_payment('in_cnr1', 'pi_cnr1d'))->>'status' AS status;
+SELECT (invoicing.update_payment_intent('pi_cnr1d', 'canceled'))->>'status' AS status;
+SELECT * FROM inv WHERE id = 'in_cnr1';
+SELECT * FROM pay WHERE invoice = 'in_cnr1' ORDER BY payment;
+
+-- 10000 with refund_amount 6000: pre 4000, post 6000, the dispositions add
+-- up, but only 5000 is refundable: 22023.
+SELECT pg_temp.fp('cnr') AS fp \gset
+SELECT invoicing.create_credit_note('in_cnr1', 10000, refund_amount => 6000);
+SELECT pg_temp.fp('cnr') = :'fp' AS unchanged;
+SELECT * FROM inv WHERE id = 'in_cnr1';
+
+-- 6500 with refund_amount 2500: pre 4000, post 2500, mixed.  The refund
+-- goes newest first: 2000 on pi_cnr1b (all of it), 500 on pi_cnr1a.  The
+-- note's refunds list carries both.  Invoice: due 6000, paid 6000, paid.
+SELECT invoicing.create_credit_note('in_cnr1', 6500, refund_amount => 2500) AS j \gset
+SELECT * FROM pg_temp.show(:'j');
+SELECT * FROM ref WHERE invoice = 'in_cnr1' ORDER BY credit_note, payment;
+-- the refunds list names the refunds rows
+SELECT (SELECT array_agg(r->>'refund' ORDER BY r->>'refund') FROM jsonb_array_elements((:'j'::jsonb)->'refunds') r)
+     = (SELECT array_agg(id ORDER BY id) FROM invoicing.refunds WHERE credit_note = (:'j'::jsonb)->>'id')
+       AS refunds_listed;
+SELECT * FROM pay WHERE invoice = 'in_cnr1' ORDER BY payment;
+SELECT * FROM inv WHERE id = 'in_cnr1';
+
+-- 3000 with refund_amount 3000: 2500 left to refund: 22023.
+SELECT pg_temp.fp('cnr') AS fp \gset
+SELECT invoicing.create_credit_note('in_cnr1', 3000, refund_amount => 3000);
+SELECT pg_temp.fp('cnr') = :'fp' AS unchanged;
+-- 2500 with refund_amount 2500: pi_cnr1b has nothing left, so all of it on
+-- pi_cnr1a (now fully refunded).
+SELECT invoicing.create_credit_note('in_cnr1', 2500, refund_amount => 2500) AS j \gset
+SELECT * FROM pg_temp.show(:'j');
+SELECT * FROM ref WHERE invoice = 'in_cnr1' ORDER BY credit_note, payment;
+SELECT * FROM pay WHERE invoice = 'in_cnr1' ORDER BY payment;
+-- nothing is refundable now: 1000 with 1 refunded is 22023; the same 1000
+-- out of band is fine (the out-of-band payment's money goes back that way)
+SELECT pg_temp.fp('cnr') AS fp \gset
+SELECT invoicing.create_credit_note('in_cnr1', 1000, refund_amount => 1, out_of_band_amount => 999);
+SELECT pg_temp.fp('cnr') = :'fp' AS unchanged;
+SELECT (invoicing.create_credit_note('in_cnr1', 1000, out_of_band_amount => 1000))->>'type' AS type;
+SELECT * FROM cn WHERE invoice = 'in_cnr1' ORDER BY number;
+SELECT * FROM inv WHERE id = 'in_cnr1';
+-- pi_cnr1c now succeeds: 7000 paid on 6000 due: overpaid 1000 (an
+-- invoice_overpaid transaction of -1000).  Its money is refundable, but the
+-- invoice is fully credited (10000), so no note can refund it.
+SELECT (invoicing.update_payment_intent('pi_cnr1c', 'succeeded'))->>'status' AS status;
+SELECT * FROM inv WHERE id = 'in_cnr1';
+SELECT customer, currency, type, amount, ending_balance, invoice
+  FROM txn WHERE customer = 'cus_cnr1' ORDER BY created, seq;
+SELECT pg_temp.fp('cnr') AS fp \gset
+SELECT invoicing.create_credit_note('in_cnr1', 1, refund_amount => 1);
+SELECT pg_temp.fp('cnr') = :'fp' AS unchanged;
+SELECT * FROM pay WHERE invoice = 'in_cnr1' ORDER BY payment;
+SELECT * FROM pg_temp.violations('cnr');
+
+-- Same created: two payments credited in one transaction have the same
+-- created; the later inserted is the newer.  in_cnr2: 5000 paid by
+-- pi_cnr2a 2500 then pi_cnr2b 2500 in one transaction.  A note of 3000
+-- refunding 3000: 2500 on pi_cnr2b, 500 on pi_cnr2a.  (A second customer
+-- from here on: cus_cnr1 has a balance now, which later invoices would use.)
+SELECT invoicing.create_customer(id => 'cus_cnr2');
+SELECT pg_temp.open_invoice('in_cnr2', 'cus_cnr2', 5000);
+BEGIN;
+SELECT pg_temp.pay('in_cnr2', 'pi_cnr2a', 2500);
+SELECT pg_temp.pay('in_cnr2', 'pi_cnr2b', 2500);
+COMMIT;
+SELECT count(DISTINCT created) AS distinct_created FROM invoicing.invoice_payments WHERE invoice = 'in_cnr2';
+SELECT * FROM inv WHERE id = 'in_cnr2';
+SELECT (invoicing.create_credit_note('in_cnr2', 3000, refund_amount => 3000))->>'type' AS type;
+SELECT * FROM ref WHERE invoice = 'in_cnr2' ORDER BY credit_note, payment;
+SELECT * FROM pay WHERE invoice = 'in_cnr2' ORDER BY payment;
+SELECT * FROM pg_temp.violations('cnr');
+
+-- created decides before insertion order: in_cnr3, 5000.  pi_cnr3a pays
+-- 2500 (created now); then a payment of pi_cnr3b is inserted by DML with a
+-- created one day back, and pays 2500.  pi_cnr3a is the newest: a refund
+-- of 3000 takes 2500 from it and 500 from pi_cnr3b.
+SELECT pg_temp.open_invoice('in_cnr3', 'cus_cnr2', 5000);
+SELECT pg_temp.pay('in_cnr3', 'pi_cnr3a', 2500);
+SELECT invoicing.create_payment_intent('cus_cnr2', 'usd', 2500, id => 'pi_cnr3b');
+INSERT INTO invoicing.invoice_payments (invoice, payment_intent, created)
+VALUES ('in_cnr3', 'pi_cnr3b', now() - interval '1 day');
+SELECT (invoicing.update_payment_intent('pi_cnr3b', 'succeeded'))->>'status' AS status;
+SELECT payment_intent, rank() OVER (ORDER BY created DESC) AS newest_first
+  FROM invoicing.invoice_payments WHERE invoice = 'in_cnr3' ORDER BY payment_intent;
+SELECT * FROM inv WHERE id = 'in_cnr3';
+SELECT (invoicing.create_credit_note('in_cnr3', 3000, refund_amount => 3000))->>'type' AS type;
+SELECT * FROM ref WHERE invoice = 'in_cnr3' ORDER BY credit_note, payment;
+SELECT * FROM pay WHERE invoice = 'in_cnr3' ORDER BY payment;
+SELECT * FROM pg_temp.violations('cnr');
+
+-- Only money paid through PaymentIntents is refundable: in_cnr4, 3000 paid
+-- out of band (pay_invoice).  Refunding 1 is 22023; out of band is fine.
+SELECT pg_temp.open_invoice('in_cnr4', 'cus_cnr2', 3000);
+SELECT (invoicing.pay_invoice('in_cnr4'))->>'status' AS status;
+SELECT pg_temp.fp('cnr') AS fp \gset
+SELECT invoicing.create_credit_note('in_cnr4', 1000, refund_amount => 1000);
+INSERT INTO invoicing.credit_notes (invoice, amount, refund_amount) VALUES ('in_cnr4', 1000, 1000);
+SELECT pg_temp.fp('cnr') = :'fp' AS unchanged;
+SELECT (invoicing.create_credit_note('in_cnr4', 1000, out_of_band_amount => 1000))->>'type' AS type;
+SELECT * FROM inv WHERE id = 'in_cnr4';
+SELECT count(*) AS refunds FROM ref WHERE invoice = 'in_cnr4';
+SELECT * FROM pg_temp.violations('cnr');
+
+-- A partly captured PaymentIntent: pi_cnr5 of 4000 succeeds with
+-- amount_received 2500, so its payment has amount_paid 2500: at most 2500
+-- is refundable.  in_cnr5: 4000.
+SELECT pg_temp.open_invoice('in_cnr5', 'cus_cnr2', 4000);
+SELECT invoicing.create_payment_intent('cus_cnr2', 'usd', 4000, id => 'pi_cnr5');
+SELECT (invoicing.attach_payment('in_cnr5', 'pi_cnr5'))->>'status' AS status;
+SELECT (invoicing.update_payment_intent('pi_cnr5', 'succeeded', 2500))->>'amount_received' AS amount_received;
+SELECT * FROM inv WHERE id = 'in_cnr5';
+-- 4000 = pre 1500 + post 2500; refunding 2500 is all of it
+SELECT pg_temp.fp('cnr') AS fp \gset
+SELECT invoicing.create_credit_note('in_cnr5', 4000, refund_amount => 2500, credit_amount => 1);
+SELECT pg_temp.fp('cnr') = :'fp' AS unchanged;
+SELECT invoicing.create_credit_note('in_cnr5', 4000, refund_amount => 2500) AS j \gset
+SELECT * FROM pg_temp.show(:'j');
+SELECT * FROM inv WHERE id = 'in_cnr5';
+SELECT * FROM pay WHERE invoice = 'in_cnr5' ORDER BY payment;
+SELECT * FROM pg_temp.violations('cnr');
