@@ -6,6 +6,12 @@ CREATE SEQUENCE @extschema@.events_seq;
 
 -- One row per Stripe-shaped event, written in the transaction of the change
 -- it describes; NOTIFY invoicing_events, '<id>' announces it at commit.
+--
+-- seq comes from a sequence, in the order the events are written, and is
+-- drawn again when the writing transaction commits (a deferred trigger,
+-- under a lock held through the commit), so committed events are numbered
+-- in commit order: a consumer that reads past its cursor can never miss an
+-- event that commits later with a smaller seq.
 CREATE TABLE @extschema@.events (
 	id			text PRIMARY KEY,
 	seq			bigint NOT NULL UNIQUE DEFAULT nextval('@extschema@.events_seq'),
@@ -21,6 +27,11 @@ CREATE FUNCTION @extschema@.events_trigger() RETURNS trigger
 AS 'MODULE_PATHNAME', 'invoicing_events_trigger' LANGUAGE C;
 CREATE TRIGGER events_rules BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.events
 	FOR EACH ROW EXECUTE FUNCTION @extschema@.events_trigger();
+CREATE FUNCTION @extschema@.events_sequence_trigger() RETURNS trigger
+AS 'MODULE_PATHNAME', 'invoicing_events_sequence_trigger' LANGUAGE C;
+CREATE CONSTRAINT TRIGGER events_sequence AFTER INSERT ON @extschema@.events
+	DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW EXECUTE FUNCTION @extschema@.events_sequence_trigger();
 
 CREATE TRIGGER no_truncate BEFORE TRUNCATE ON @extschema@.events
 	FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_truncate();

@@ -172,12 +172,14 @@ invoicing_balance_transactions_trigger(PG_FUNCTION_ARGS)
 		row_from_tuple(&newrow, desc, td->tg_newtuple);
 		refuse_derived_change(&oldrow, &newrow, fixed,
 							  "customer balance transaction", row_text(&oldrow, "id"));
+		check_metadata(&oldrow, &newrow, "customer balance transaction");
 		return PointerGetDatum(td->tg_newtuple);
 	}
 
 	/* INSERT */
 	row_from_tuple(&newrow, desc, td->tg_trigtuple);
 	check_id(&newrow, "cbtxn_", "customer balance transaction");
+	check_metadata(NULL, &newrow, "customer balance transaction");
 	{
 		char	   *customer = row_text(&newrow, "customer");
 		char	   *currency = row_text(&newrow, "currency");

@@ -290,6 +290,7 @@ credit_note_insert(TriggerData *td)
 
 	row_from_tuple(&cn, td->tg_relation->rd_att, td->tg_trigtuple);
 	check_id(&cn, "cn_", "credit note");
+	check_metadata(NULL, &cn, "credit note");
 	id = row_text(&cn, "id");
 	if (!inv_internal_write())
 	{
@@ -417,6 +418,7 @@ invoicing_credit_notes_trigger(PG_FUNCTION_ARGS)
 		refuse_changes_except(&oldrow, &newrow, allowed, "credit note",
 							  row_text(&oldrow, "id"));
 	}
+	check_metadata(&oldrow, &newrow, "credit note");
 	if (!row_same(&oldrow, &newrow, "status"))
 	{
 		if (strcmp(row_enum(&newrow, "status"), "void") != 0)
@@ -496,6 +498,10 @@ invoicing_preview_credit_note(PG_FUNCTION_ARGS)
 	allocate_credit_note(inv, &alloc);
 	inv_finish();
 
+	/* ids of the refunds and transaction it would create, as Stripe shows */
+	for (int i = 0; i < alloc.nrefunds; i++)
+		alloc.refunds[i].refund = generate_id("re_");
+
 	memset(&view, 0, sizeof(view));
 	view.id = generate_id("cn_");
 	view.invoice = invoice;
@@ -509,6 +515,7 @@ invoicing_preview_credit_note(PG_FUNCTION_ARGS)
 	view.created = GetCurrentTransactionStartTimestamp();
 	view.has_voided_at = false;
 	view.alloc = alloc;
-	view.customer_balance_transaction = NULL;
+	view.customer_balance_transaction =
+		alloc.credit_amount > 0 ? generate_id("cbtxn_") : NULL;
 	PG_RETURN_DATUM(credit_note_view_jsonb(&view));
 }

@@ -16,6 +16,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
 #include "commands/async.h"
 #include "fmgr.h"
@@ -185,7 +186,8 @@ invoicing_events_trigger(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = trigger_data(fcinfo, "events_trigger");
 
-	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event))
+	if (TRIGGER_FIRED_BY_DELETE(td->tg_event) ||
+		(TRIGGER_FIRED_BY_UPDATE(td->tg_event) && !inv_internal_write()))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("events cannot be changed or deleted")));
@@ -193,5 +195,50 @@ invoicing_events_trigger(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_CHECK_VIOLATION),
 				 errmsg("events are written by invoicing only")));
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		return PointerGetDatum(td->tg_newtuple);
 	return PointerGetDatum(td->tg_trigtuple);
+}
+
+/*
+ * Advisory lock key that orders the commits of event-writing transactions
+ * ("invoices" in ASCII).
+ */
+#define EVENTS_SEQ_LOCK INT64CONST(0x696e766f69636573)
+
+PG_FUNCTION_INFO_V1(invoicing_events_sequence_trigger);
+
+/*
+ * events_sequence trigger (AFTER INSERT, deferred to commit, for each row)
+ *
+ * Numbers the transaction's events again as it commits.  The first call
+ * takes a transaction-level advisory lock, held until the commit is
+ * complete, so transactions draw their final seq values in the order they
+ * commit, and a reader that sees an event also sees every event with a
+ * smaller seq.  Rows arrive in the order they were inserted, so the events
+ * of one transaction keep their order.
+ */
+Datum
+invoicing_events_sequence_trigger(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	TriggerData *td = trigger_data(fcinfo, "events_sequence_trigger");
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	bool		isnull;
+	Datum		id = heap_getattr(td->tg_trigtuple,
+								  SPI_fnumber(td->tg_relation->rd_att, "id"),
+								  td->tg_relation->rd_att, &isnull);
+
+	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(EVENTS_SEQ_LOCK));
+	inv_connect();
+	inv_prepare(&plan,
+				"UPDATE " INV_SCHEMA ".events"
+				" SET seq = pg_catalog.nextval('" INV_SCHEMA ".events_seq')"
+				" WHERE id" EQ "$1",
+				1, argtypes);
+	values[0] = id;
+	inv_exec_internal(plan, values, NULL);
+	inv_finish();
+	return PointerGetDatum(NULL);
 }

@@ -235,6 +235,7 @@ invoicing_customers_trigger(PG_FUNCTION_ARGS)
 	{
 		row_from_tuple(&newrow, td->tg_relation->rd_att, td->tg_trigtuple);
 		check_id(&newrow, "cus_", "customer");
+		check_metadata(NULL, &newrow, "customer");
 		return PointerGetDatum(row_to_tuple(&newrow));
 	}
 	else
@@ -248,6 +249,7 @@ invoicing_customers_trigger(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("the id of customer \"%s\" cannot be changed",
 							row_text(&oldrow, "id"))));
+		check_metadata(&oldrow, &newrow, "customer");
 		return PointerGetDatum(td->tg_newtuple);
 	}
 }

@@ -345,6 +345,7 @@ invoice_insert(TriggerData *td)
 	row_from_tuple(&inv, td->tg_relation->rd_att, td->tg_trigtuple);
 	check_id(&inv, "in_", "invoice");
 	check_currency(row_text(&inv, "currency"));
+	check_metadata(NULL, &inv, "invoice");
 	status = row_enum(&inv, "status");
 
 	if (!inv_internal_write())
@@ -445,6 +446,7 @@ invoice_update(TriggerData *td)
 					 errhint("Only a draft can be edited.")));
 		if (!row_same(&oldrow, &newrow, "currency"))
 			check_currency(row_text(&newrow, "currency"));
+		check_metadata(&oldrow, &newrow, "invoice");
 
 		inv_connect();
 		if (!row_same(&oldrow, &newrow, "customer"))

@@ -15,6 +15,7 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/datum.h"
+#include "utils/jsonb.h"
 #include "utils/rel.h"
 
 #include "invoicing.h"
@@ -448,6 +449,67 @@ refuse_changes_except(Row *oldrow, Row *newrow, const char *const *allowed,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("column \"%s\" of %s \"%s\" is maintained by invoicing and cannot be written",
 							name, what, id)));
+	}
+}
+
+/*
+ * check_metadata
+ *		Stripe's metadata: an object of at most 50 keys of up to 40
+ *		characters, each with a string value of up to 500 characters
+ *		(22023 otherwise).  Checked when written: on insert, or on update
+ *		when it changed (oldrow NULL for an insert).
+ */
+void
+check_metadata(Row *oldrow, Row *newrow, const char *what)
+{
+	Jsonb	   *jb;
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+	int			depth = 0;
+	int			nkeys = 0;
+
+	if (!row_has(newrow, "metadata") || row_isnull(newrow, "metadata"))
+		return;
+	if (oldrow != NULL && row_same(oldrow, newrow, "metadata"))
+		return;
+	jb = DatumGetJsonbP(row_get(newrow, "metadata"));
+	if (!JB_ROOT_IS_OBJECT(jb))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid metadata of %s \"%s\": it must be a JSON object",
+						what, row_text(newrow, "id")),
+				 errhint("Metadata maps keys to string values, as in Stripe.")));
+	it = JsonbIteratorInit(&jb->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		if (tok == WJB_BEGIN_OBJECT)
+			depth++;
+		else if (tok == WJB_END_OBJECT)
+			depth--;
+		else if (tok == WJB_KEY)
+		{
+			nkeys++;
+			if (v.val.string.len > 40 || nkeys > 50)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid metadata of %s \"%s\": at most 50 keys of up to 40 characters",
+								what, row_text(newrow, "id"))));
+		}
+		else if (tok == WJB_VALUE)
+		{
+			if (v.type != jbvString)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid metadata of %s \"%s\": every value must be a string",
+								what, row_text(newrow, "id")),
+						 errhint("Metadata maps keys to string values, as in Stripe.")));
+			if (v.val.string.len > 500)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("invalid metadata of %s \"%s\": a value is longer than 500 characters",
+								what, row_text(newrow, "id"))));
+		}
 	}
 }
 

@@ -84,6 +84,7 @@ extern void refuse_derived_change(Row *oldrow, Row *newrow, const char *const *c
 								  const char *what, const char *id);
 extern void refuse_changes_except(Row *oldrow, Row *newrow, const char *const *allowed,
 								  const char *what, const char *id);
+extern void check_metadata(Row *oldrow, Row *newrow, const char *what);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern Datum text_datum(const char *s);
 extern char *text_datum_cstring(Datum d);

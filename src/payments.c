@@ -459,6 +459,7 @@ payment_intent_insert(TriggerData *td)
 	row_from_tuple(&pi, td->tg_relation->rd_att, td->tg_trigtuple);
 	check_id(&pi, "pi_", "payment_intent");
 	check_currency(row_text(&pi, "currency"));
+	check_metadata(NULL, &pi, "payment_intent");
 	amount = row_int64(&pi, "amount");
 	if (amount <= 0)
 		ereport(ERROR,
@@ -515,6 +516,7 @@ payment_intent_update(TriggerData *td)
 				 errmsg("the id, customer, currency, amount and creation time of payment_intent \"%s\" cannot be changed",
 						id)));
 
+	check_metadata(&oldrow, &newrow, "payment_intent");
 	from = row_enum(&oldrow, "status");
 	to = row_enum(&newrow, "status");
 	if (is_final(from))
