@@ -5,41 +5,7 @@
 -- extension records, ending_balance, amount).  Each refused write changes
 -- nothing.  Ids carry "drv".
 SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS invoicing; RESET client_min_messages;
--- Error cases show their SQLSTATE (VERBOSITY sqlstate); messages are checked
--- in core_bad_inputs.  Every error case is followed by a check that the
--- failed call changed nothing: a fingerprint of every row of this file's
--- objects, taken before the call, compared after it, plus a re-select.
-\set VERBOSITY sqlstate
-CREATE TEMP VIEW inv AS
-  SELECT id, status, total, amount_due, amount_paid, amount_remaining, amount_overpaid,
-         starting_balance, ending_balance
-    FROM invoicing.invoices;
-CREATE TEMP VIEW pay AS
-  SELECT invoice, payment_type, payment_intent, reference, status, amount_requested,
-         amount_paid, paid_at IS NOT NULL AS paid_at_set,
-         canceled_at IS NOT NULL AS canceled_at_set, created
-    FROM invoicing.invoice_payments;
-CREATE TEMP VIEW txn AS
-  SELECT customer, currency, type, amount, ending_balance, invoice, created
-    FROM invoicing.customer_balance_transactions;
--- fingerprint of the rows of the objects whose ids carry the tag
-CREATE FUNCTION pg_temp.fp(tag text) RETURNS text LANGUAGE sql AS $$
-  SELECT md5(concat_ws(E'\n',
-    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.customers x
-      WHERE x.id LIKE 'cus\_' || tag || '%'),
-    (SELECT string_agg(x::text, ',' ORDER BY x.customer, x.currency) FROM invoicing.customer_balances x
-      WHERE x.customer LIKE 'cus\_' || tag || '%'),
-    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.customer_balance_transactions x
-      WHERE x.customer LIKE 'cus\_' || tag || '%'),
-    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.invoices x
-      WHERE x.id LIKE 'in\_' || tag || '%'),
-    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.invoice_lines x
-      WHERE x.invoice LIKE 'in\_' || tag || '%'),
-    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.payment_intents x
-      WHERE x.id LIKE 'pi\_' || tag || '%'),
-    (SELECT string_agg(x::text, ',' ORDER BY x.id) FROM invoicing.invoice_payments x
-      WHERE x.invoice LIKE 'in\_' || tag || '%')))
-$$;
+\i test/sql/include/core_helpers.psql
 
 SELECT invoicing.create_customer(id => 'cus_drv1');
 SELECT (invoicing.adjust_customer_balance('cus_drv1', 'eur', -500))->>'amount' AS amount;

@@ -24,21 +24,7 @@ CREATE TEMP VIEW inv AS
          pre_payment_credit_notes_amount AS pre_cn, post_payment_credit_notes_amount AS post_cn,
          starting_balance, ending_balance, paid_at IS NOT NULL AS paid_at_set
     FROM invoicing.invoices;
-CREATE FUNCTION pg_temp.open_invoice(invoice text, customer text, total bigint) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM invoicing.create_invoice(customer, 'usd', id => invoice);
-  PERFORM invoicing.add_invoice_line(invoice, total);
-  RETURN invoicing.finalize_invoice(invoice)->>'status';
-END $$;
-CREATE FUNCTION pg_temp.pay(invoice text, pi text, amount bigint) RETURNS text
-LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM invoicing.create_payment_intent(
-    (SELECT i.customer FROM invoicing.invoices i WHERE i.id = invoice), 'usd', amount, id => pi);
-  PERFORM invoicing.attach_payment(invoice, pi);
-  RETURN invoicing.update_payment_intent(pi, 'succeeded')->>'status';
-END $$;
+\i test/sql/include/cn_setup.psql
 
 -- Data under 0.1.
 SELECT invoicing.create_customer('cnu1@example.com', 'Cnu One', 'cus_cnu1');
@@ -84,29 +70,7 @@ SELECT count(*) AS refunds FROM invoicing.refunds;
 SELECT * FROM invoicing.check_invariants();
 
 -- helpers on the 0.2 tables
-CREATE FUNCTION pg_temp.rel_number(cn_number text, invoice text) RETURNS text LANGUAGE sql AS $$
-  SELECT CASE WHEN starts_with(cn_number, i.number) AND i.number <> ''
-              THEN '<inv>' || substr(cn_number, length(i.number) + 1)
-              ELSE cn_number END
-    FROM invoicing.invoices i WHERE i.id = invoice
-$$;
-CREATE TEMP VIEW cn AS
-  SELECT c.invoice, pg_temp.rel_number(c.number, c.invoice) AS number, c.amount,
-         c.pre_payment_amount AS pre, c.post_payment_amount AS post, c.type, c.status,
-         c.refund_amount AS refund, c.credit_amount AS credit, c.out_of_band_amount AS oob,
-         c.voided_at IS NOT NULL AS voided_at_set,
-         c.customer_balance_transaction IS NOT NULL AS has_txn
-    FROM invoicing.credit_notes c;
-CREATE FUNCTION pg_temp.cn_id(invoice text, k int) RETURNS text LANGUAGE sql AS $$
-  SELECT c.id FROM invoicing.credit_notes c JOIN invoicing.invoices i ON i.id = c.invoice
-   WHERE c.invoice = cn_id.invoice AND c.number = i.number || '-CN-' || lpad(k::text, 2, '0')
-$$;
-CREATE TEMP VIEW pay AS
-  SELECT p.invoice, coalesce(p.payment_intent, p.payment_type::text) AS payment, p.status,
-         p.amount_requested, p.amount_paid,
-         (SELECT coalesce(sum(r.amount), 0) FROM invoicing.refunds r
-           WHERE r.invoice_payment = p.id) AS refunded
-    FROM invoicing.invoice_payments p;
+\i test/sql/include/cn_views.psql
 CREATE TEMP VIEW ref AS
   SELECT c.invoice, pg_temp.rel_number(c.number, c.invoice) AS credit_note,
          coalesce(p.payment_intent, p.payment_type::text) AS payment, r.amount, r.currency
@@ -245,12 +209,12 @@ CREATE FUNCTION pg_temp.catalog() RETURNS text LANGUAGE sql AS $$
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = 'invoicing'),
     (SELECT string_agg(pg_get_functiondef(p.oid), E'\n' ORDER BY p.proname, pg_get_function_identity_arguments(p.oid))
        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = 'invoicing'),
-    (SELECT string_agg(format('%s %s', t.tgname, pg_get_triggerdef(t.oid)), E'\n' ORDER BY t.tgname)
+    (SELECT string_agg(format('%s %s', t.tgname, pg_get_triggerdef(t.oid)), E'\n' ORDER BY t.tgname, c.relname)
        FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'invoicing' AND NOT t.tgisinternal),
-    (SELECT string_agg(format('%s %s', co.conname, pg_get_constraintdef(co.oid)), E'\n' ORDER BY co.conname)
+    (SELECT string_agg(format('%s %s', co.conname, pg_get_constraintdef(co.oid)), E'\n' ORDER BY co.conname, pg_get_constraintdef(co.oid))
        FROM pg_constraint co JOIN pg_namespace n ON n.oid = co.connamespace WHERE n.nspname = 'invoicing'),
-    (SELECT string_agg(pg_get_indexdef(i.indexrelid), E'\n' ORDER BY 1)
+    (SELECT string_agg(pg_get_indexdef(i.indexrelid), E'\n' ORDER BY pg_get_indexdef(i.indexrelid))
        FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE n.nspname = 'invoicing'),
     (SELECT string_agg(format('%s %s', t.typname, (SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder)
