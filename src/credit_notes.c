@@ -479,6 +479,7 @@ invoicing_preview_credit_note(PG_FUNCTION_ARGS)
 	Row		   *inv;
 	char	   *invoice;
 	CreditNoteView view;
+	int			i;
 
 	require_arg(fcinfo, 0, "invoice");
 	require_arg(fcinfo, 1, "amount");
@@ -499,7 +500,7 @@ invoicing_preview_credit_note(PG_FUNCTION_ARGS)
 	inv_finish();
 
 	/* ids of the refunds and transaction it would create, as Stripe shows */
-	for (int i = 0; i < alloc.nrefunds; i++)
+	for (i = 0; i < alloc.nrefunds; i++)
 		alloc.refunds[i].refund = generate_id("re_");
 
 	memset(&view, 0, sizeof(view));
