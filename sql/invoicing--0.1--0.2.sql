@@ -103,36 +103,8 @@ CREATE FUNCTION @extschema@.create_credit_note(invoice text, amount bigint,
 											   out_of_band_amount bigint DEFAULT 0,
 											   reason text DEFAULT NULL,
 											   memo text DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	cn		text;
-BEGIN
-	INSERT INTO @extschema@.credit_notes
-		(invoice, amount, refund_amount, credit_amount, out_of_band_amount, reason, memo)
-	VALUES (@extschema@.require(invoice, 'invoice'),
-			@extschema@.require(amount, 'amount'),
-			@extschema@.require(refund_amount, 'refund_amount'),
-			@extschema@.require(credit_amount, 'credit_amount'),
-			@extschema@.require(out_of_band_amount, 'out_of_band_amount'),
-			CASE WHEN reason IS NOT NULL THEN
-				@extschema@.enum_value(NULL::@extschema@.credit_note_reason, reason, 'reason')
-			END,
-			memo)
-	RETURNING id INTO cn;
-	RETURN @extschema@.credit_note_json(cn);
-END
-$$;
-
-CREATE FUNCTION @extschema@.preview_credit_note_internal(invoice text, amount bigint,
-														refund_amount bigint,
-														credit_amount bigint,
-														out_of_band_amount bigint,
-														reason text, memo text)
-RETURNS jsonb AS 'MODULE_PATHNAME', 'invoicing_preview_credit_note'
-LANGUAGE C STABLE;
+RETURNS jsonb AS 'MODULE_PATHNAME', 'invoicing_create_credit_note'
+LANGUAGE C VOLATILE;
 
 CREATE FUNCTION @extschema@.preview_credit_note(invoice text, amount bigint,
 												refund_amount bigint DEFAULT 0,
@@ -140,42 +112,12 @@ CREATE FUNCTION @extschema@.preview_credit_note(invoice text, amount bigint,
 												out_of_band_amount bigint DEFAULT 0,
 												reason text DEFAULT NULL,
 												memo text DEFAULT NULL)
-RETURNS jsonb
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	IF reason IS NOT NULL THEN
-		PERFORM @extschema@.enum_value(NULL::@extschema@.credit_note_reason, reason, 'reason');
-	END IF;
-	RETURN @extschema@.preview_credit_note_internal(invoice, amount, refund_amount,
-													credit_amount, out_of_band_amount,
-													reason, memo);
-END
-$$;
+RETURNS jsonb AS 'MODULE_PATHNAME', 'invoicing_preview_credit_note'
+LANGUAGE C STABLE;
 
 CREATE FUNCTION @extschema@.void_credit_note(credit_note text)
-RETURNS jsonb
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	cur		@extschema@.credit_note_status;
-BEGIN
-	PERFORM @extschema@.require(credit_note, 'credit_note');
-	SELECT c.status INTO cur FROM @extschema@.credit_notes c
-	 WHERE c.id = credit_note FOR UPDATE;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'no such credit note: "%"', credit_note USING ERRCODE = 'no_data_found';
-	END IF;
-	IF cur = 'void' THEN
-		RAISE EXCEPTION 'cannot void credit note "%": it is already void', credit_note
-			USING ERRCODE = 'object_not_in_prerequisite_state';
-	END IF;
-	UPDATE @extschema@.credit_notes c SET status = 'void' WHERE c.id = credit_note;
-	RETURN @extschema@.credit_note_json(credit_note);
-END
-$$;
+RETURNS jsonb AS 'MODULE_PATHNAME', 'invoicing_void_credit_note'
+LANGUAGE C VOLATILE;
 
 -- check_invariants() now covers credit notes and refunds too.
 CREATE OR REPLACE FUNCTION @extschema@.check_invariants()

@@ -243,3 +243,36 @@ invoicing_balances_trigger(PG_FUNCTION_ARGS)
 	return PointerGetDatum(TRIGGER_FIRED_BY_UPDATE(td->tg_event) ?
 						   td->tg_newtuple : td->tg_trigtuple);
 }
+
+PG_FUNCTION_INFO_V1(invoicing_adjust_customer_balance);
+
+/*
+ * invoicing.adjust_customer_balance(customer text, currency text,
+ *		amount bigint, description text) returns jsonb
+ *
+ * An 'adjustment' transaction; its trigger applies it to the balance.
+ */
+Datum
+invoicing_adjust_customer_balance(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, INT8OID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = "    ";
+	char	   *id;
+
+	require_arg(fcinfo, 0, "customer");
+	require_arg(fcinfo, 1, "currency");
+	require_arg(fcinfo, 2, "amount");
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = PG_GETARG_DATUM(2);
+	values[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	nulls[3] = PG_ARGISNULL(3) ? 'n' : ' ';
+	id = exec_returning_id(&plan,
+						   "INSERT INTO " INV_SCHEMA ".customer_balance_transactions"
+						   " (customer, currency, amount, type, description)"
+						   " VALUES ($1, $2, $3, 'adjustment', $4) RETURNING id",
+						   4, argtypes, values, nulls);
+	PG_RETURN_DATUM(object_jsonb(OBJ_BALANCE_TRANSACTION, id, true));
+}

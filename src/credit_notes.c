@@ -486,6 +486,8 @@ invoicing_preview_credit_note(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 2, "refund_amount");
 	require_arg(fcinfo, 3, "credit_amount");
 	require_arg(fcinfo, 4, "out_of_band_amount");
+	if (!PG_ARGISNULL(5))
+		check_enum_arg("credit_note_reason", arg_text(fcinfo, 5, "reason"), "reason");
 	invoice = text_datum_cstring(PG_GETARG_DATUM(0));
 
 	memset(&alloc, 0, sizeof(alloc));
@@ -519,4 +521,86 @@ invoicing_preview_credit_note(PG_FUNCTION_ARGS)
 	view.customer_balance_transaction =
 		alloc.credit_amount > 0 ? generate_id("cbtxn_") : NULL;
 	PG_RETURN_DATUM(credit_note_view_jsonb(&view));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_create_credit_note);
+
+/*
+ * invoicing.create_credit_note(invoice text, amount bigint, refund_amount
+ *		bigint, credit_amount bigint, out_of_band_amount bigint, reason text,
+ *		memo text) returns jsonb
+ *
+ * Rule C, in the credit_notes trigger.
+ */
+Datum
+invoicing_create_credit_note(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[7] = {TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID};
+	Datum		values[7];
+	char		nulls[7] = "       ";
+	char	   *id;
+	int			i;
+
+	require_arg(fcinfo, 0, "invoice");
+	require_arg(fcinfo, 1, "amount");
+	require_arg(fcinfo, 2, "refund_amount");
+	require_arg(fcinfo, 3, "credit_amount");
+	require_arg(fcinfo, 4, "out_of_band_amount");
+	if (!PG_ARGISNULL(5))
+		check_enum_arg("credit_note_reason", arg_text(fcinfo, 5, "reason"), "reason");
+	for (i = 0; i < 7; i++)
+	{
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	id = exec_returning_id(&plan,
+						   "INSERT INTO " INV_SCHEMA ".credit_notes"
+						   " (invoice, amount, refund_amount, credit_amount, out_of_band_amount,"
+						   " reason, memo)"
+						   " VALUES ($1, $2, $3, $4, $5, $6::" INV_SCHEMA ".credit_note_reason, $7)"
+						   " RETURNING id",
+						   7, argtypes, values, nulls);
+	PG_RETURN_DATUM(object_jsonb(OBJ_CREDIT_NOTE, id, true));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_void_credit_note);
+
+/*
+ * invoicing.void_credit_note(credit_note text) returns jsonb
+ *
+ * Rule CV, in the credit_notes trigger; voiding a void note again is
+ * refused (55000).
+ */
+Datum
+invoicing_void_credit_note(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr lock = NULL;
+	static SPIPlanPtr upd = NULL;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		values[1];
+	char	   *cn = arg_text(fcinfo, 0, "credit_note");
+	char	   *status;
+
+	values[0] = PG_GETARG_DATUM(0);
+	inv_connect();
+	inv_prepare(&lock,
+				"SELECT status FROM " INV_SCHEMA ".credit_notes WHERE id" EQ "$1 FOR UPDATE",
+				1, argtypes);
+	inv_exec(lock, values, NULL, false, 1);
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no such credit note: \"%s\"", cn)));
+	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	if (strcmp(status, "void") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot void credit note \"%s\": it is already void", cn)));
+	inv_prepare(&upd,
+				"UPDATE " INV_SCHEMA ".credit_notes SET status = 'void' WHERE id" EQ "$1",
+				1, argtypes);
+	inv_exec(upd, values, NULL, false, 0);
+	inv_finish();
+	PG_RETURN_DATUM(object_jsonb(OBJ_CREDIT_NOTE, cn, true));
 }

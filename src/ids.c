@@ -253,3 +253,28 @@ invoicing_customers_trigger(PG_FUNCTION_ARGS)
 		return PointerGetDatum(td->tg_newtuple);
 	}
 }
+
+PG_FUNCTION_INFO_V1(invoicing_create_customer);
+
+/*
+ * invoicing.create_customer(email text, name text, id text) returns text
+ */
+Datum
+invoicing_create_customer(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3];
+	int			i;
+
+	for (i = 0; i < 3; i++)
+	{
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+	PG_RETURN_TEXT_P(cstring_to_text(exec_returning_id(&plan,
+													   "INSERT INTO " INV_SCHEMA ".customers (email, name, id)"
+													   " VALUES ($1, $2, $3) RETURNING id",
+													   3, argtypes, values, nulls)));
+}

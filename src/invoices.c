@@ -603,3 +603,127 @@ invoicing_invoice_lines_trigger(PG_FUNCTION_ARGS)
 	inv_finish();
 	return PointerGetDatum(result);
 }
+
+PG_FUNCTION_INFO_V1(invoicing_create_invoice);
+
+/*
+ * invoicing.create_invoice(customer text, currency text,
+ *		collection_method text, id text) returns text
+ */
+Datum
+invoicing_create_invoice(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = "    ";
+
+	require_arg(fcinfo, 0, "customer");
+	require_arg(fcinfo, 1, "currency");
+	check_enum_arg("collection_method", arg_text(fcinfo, 2, "collection_method"),
+				   "collection_method");
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = PG_GETARG_DATUM(2);
+	values[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	nulls[3] = PG_ARGISNULL(3) ? 'n' : ' ';
+	PG_RETURN_TEXT_P(cstring_to_text(exec_returning_id(&plan,
+													   "INSERT INTO " INV_SCHEMA ".invoices (customer, currency, collection_method, id)"
+													   " VALUES ($1, $2, $3::" INV_SCHEMA ".collection_method, $4)"
+													   " RETURNING id",
+													   4, argtypes, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_add_invoice_line);
+
+/*
+ * invoicing.add_invoice_line(invoice text, unit_amount bigint,
+ *		quantity integer, description text) returns text
+ */
+Datum
+invoicing_add_invoice_line(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[4] = {TEXTOID, INT8OID, INT4OID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = "    ";
+
+	require_arg(fcinfo, 0, "invoice");
+	require_arg(fcinfo, 1, "unit_amount");
+	require_arg(fcinfo, 2, "quantity");
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = PG_GETARG_DATUM(2);
+	values[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
+	nulls[3] = PG_ARGISNULL(3) ? 'n' : ' ';
+	PG_RETURN_TEXT_P(cstring_to_text(exec_returning_id(&plan,
+													   "INSERT INTO " INV_SCHEMA ".invoice_lines (invoice, unit_amount, quantity, description)"
+													   " VALUES ($1, $2, $3, $4) RETURNING id",
+													   4, argtypes, values, nulls)));
+}
+
+/*
+ * set_invoice_status
+ *		The status-changing functions: lock the invoice, refuse a repeated
+ *		change (SPEC 4: what DML treats as a no-op, the functions refuse),
+ *		then ask for the change as any writer would, so the trigger applies
+ *		the rule.  Returns the invoice.
+ */
+static Datum
+set_invoice_status(FunctionCallInfo fcinfo, const char *target, const char *action)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		values[2];
+	char	   *invoice = arg_text(fcinfo, 0, "invoice");
+	Row		   *inv;
+
+	inv_connect();
+	inv = lock_invoice(invoice, false);
+	if (strcmp(row_enum(inv, "status"), target) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot %s invoice \"%s\": it is already %s", action, invoice, target)));
+	inv_prepare(&plan,
+				"UPDATE " INV_SCHEMA ".invoices SET status = $2::" INV_SCHEMA ".invoice_status"
+				" WHERE id" EQ "$1",
+				2, argtypes);
+	values[0] = CStringGetTextDatum(invoice);
+	values[1] = CStringGetTextDatum(target);
+	inv_exec(plan, values, NULL, false, 0);
+	inv_finish();
+	return invoice_jsonb(invoice, false, true);
+}
+
+PG_FUNCTION_INFO_V1(invoicing_finalize_invoice);
+
+/*
+ * invoicing.finalize_invoice(invoice text) returns jsonb: rule F
+ */
+Datum
+invoicing_finalize_invoice(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(set_invoice_status(fcinfo, "open", "finalize"));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_void_invoice);
+
+/*
+ * invoicing.void_invoice(invoice text) returns jsonb: rule V
+ */
+Datum
+invoicing_void_invoice(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(set_invoice_status(fcinfo, "void", "void"));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_mark_uncollectible);
+
+/*
+ * invoicing.mark_uncollectible(invoice text) returns jsonb: rule V
+ */
+Datum
+invoicing_mark_uncollectible(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(set_invoice_status(fcinfo, "uncollectible", "mark uncollectible"));
+}

@@ -14,7 +14,10 @@
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_enum.h"
 #include "utils/datum.h"
+#include "utils/syscache.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
 
@@ -582,4 +585,94 @@ invoicing_refuse_truncate(PG_FUNCTION_ARGS)
 					RelationGetRelationName(td->tg_relation)),
 			 errhint("Drop the extension to remove all billing data.")));
 	PG_RETURN_NULL();
+}
+
+/*
+ * arg_text
+ *		A required text argument of a SQL function (22004 when NULL).
+ */
+char *
+arg_text(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	require_arg(fcinfo, argno, name);
+	return TextDatumGetCString(PG_GETARG_DATUM(argno));
+}
+
+/*
+ * arg_text_opt
+ *		An optional text argument: NULL stays NULL.
+ */
+char *
+arg_text_opt(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	return TextDatumGetCString(PG_GETARG_DATUM(argno));
+}
+
+/*
+ * check_enum_arg
+ *		A function argument naming a value of one of the extension's enum
+ *		types: unknown values are 22023 (PostgreSQL's own cast would say
+ *		22P02), with the valid values in the hint.
+ */
+void
+check_enum_arg(const char *typname, const char *label, const char *argname)
+{
+	Oid			nsp = get_namespace_oid(INV_SCHEMA, false);
+	Oid			typoid = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+										 CStringGetDatum(typname),
+										 ObjectIdGetDatum(nsp));
+
+	if (label == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("argument \"%s\" must not be null", argname)));
+	if (!OidIsValid(typoid))
+		elog(ERROR, "invoicing: type %s.%s not found", INV_SCHEMA, typname);
+	if (strlen(label) >= NAMEDATALEN ||
+		!SearchSysCacheExists2(ENUMTYPOIDNAME, ObjectIdGetDatum(typoid),
+							   CStringGetDatum(label)))
+	{
+		static SPIPlanPtr plan = NULL;
+		Oid			argtypes[1] = {OIDOID};
+		Datum		values[1];
+		char	   *valid;
+
+		inv_connect();
+		inv_prepare(&plan,
+					"SELECT pg_catalog.string_agg(enumlabel::pg_catalog.text, ', '"
+					" ORDER BY enumsortorder) FROM pg_catalog.pg_enum"
+					" WHERE enumtypid OPERATOR(pg_catalog.=) $1",
+					1, argtypes);
+		values[0] = ObjectIdGetDatum(typoid);
+		inv_exec(plan, values, NULL, true, 1);
+		valid = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		inv_finish();
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid %s value: \"%s\"", argname, label),
+				 errhint("Valid values are: %s.", valid ? valid : "")));
+	}
+}
+
+/*
+ * exec_returning_id
+ *		Run a write of a SQL function (the triggers apply every rule to it)
+ *		and return the text in the first column of its one result row, or
+ *		NULL when it touched no row.
+ */
+char *
+exec_returning_id(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes,
+				  Datum *values, const char *nulls)
+{
+	char	   *id = NULL;
+
+	inv_connect();
+	inv_prepare(slot, sql, nargs, argtypes);
+	inv_exec(*slot, values, nulls, false, 0);
+	if (SPI_processed > 0)
+		id = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	inv_finish();
+	return id;
 }

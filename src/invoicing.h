@@ -85,6 +85,11 @@ extern void refuse_derived_change(Row *oldrow, Row *newrow, const char *const *c
 extern void refuse_changes_except(Row *oldrow, Row *newrow, const char *const *allowed,
 								  const char *what, const char *id);
 extern void check_metadata(Row *oldrow, Row *newrow, const char *what);
+extern char *arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
+extern char *arg_text_opt(FunctionCallInfo fcinfo, int argno);
+extern void check_enum_arg(const char *typname, const char *label, const char *argname);
+extern char *exec_returning_id(SPIPlanPtr *slot, const char *sql, int nargs,
+							   const Oid *argtypes, Datum *values, const char *nulls);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern Datum text_datum(const char *s);
 extern char *text_datum_cstring(Datum d);
@@ -181,6 +186,17 @@ extern void emit_credit_note_event(const char *type, Row *cn, CreditNoteAlloc *a
 extern void emit_invoice_events(Row *oldrow, Row *newrow);
 
 /* json.c */
+typedef enum ObjectKind
+{
+	OBJ_INVOICE,
+	OBJ_INVOICE_EXPANDED,
+	OBJ_INVOICE_PAYMENT,
+	OBJ_PAYMENT_INTENT,
+	OBJ_BALANCE_TRANSACTION,
+	OBJ_CREDIT_NOTE
+} ObjectKind;
+
+extern Datum object_jsonb(ObjectKind kind, const char *id, bool after_write);
 extern Datum event_payload(const char *id, const char *type, TimestampTz created,
 						   EventSource *src);
 extern bool invoice_json_changed(Row *oldrow, Row *newrow);

@@ -525,23 +525,13 @@ credit_note_view(Row *cn, CreditNoteAlloc *fresh)
 	return v;
 }
 
-typedef enum ObjectKind
-{
-	OBJ_INVOICE,
-	OBJ_INVOICE_EXPANDED,
-	OBJ_INVOICE_PAYMENT,
-	OBJ_PAYMENT_INTENT,
-	OBJ_BALANCE_TRANSACTION,
-	OBJ_CREDIT_NOTE
-} ObjectKind;
-
 /*
- * render
+ * object_jsonb
  *		Read one object by id and render it as jsonb.  The jansson tree is
  *		freed on every path.
  */
-static Datum
-render(ObjectKind kind, const char *id, bool after_write)
+Datum
+object_jsonb(ObjectKind kind, const char *id, bool after_write)
 {
 	static SPIPlanPtr plans[6];
 	json_t	   *volatile root = NULL;
@@ -624,8 +614,8 @@ credit_note_view_jsonb(CreditNoteView *view)
 Datum
 invoice_jsonb(const char *invoice, bool expand_payments, bool after_write)
 {
-	return render(expand_payments ? OBJ_INVOICE_EXPANDED : OBJ_INVOICE, invoice,
-				  after_write);
+	return object_jsonb(expand_payments ? OBJ_INVOICE_EXPANDED : OBJ_INVOICE, invoice,
+						after_write);
 }
 
 /*
@@ -686,7 +676,7 @@ Datum
 invoicing_invoice_payment_json(PG_FUNCTION_ARGS)
 {
 	require_arg(fcinfo, 0, "id");
-	PG_RETURN_DATUM(render(OBJ_INVOICE_PAYMENT, text_datum_cstring(PG_GETARG_DATUM(0)), false));
+	PG_RETURN_DATUM(object_jsonb(OBJ_INVOICE_PAYMENT, text_datum_cstring(PG_GETARG_DATUM(0)), false));
 }
 
 PG_FUNCTION_INFO_V1(invoicing_payment_intent_json);
@@ -698,7 +688,7 @@ Datum
 invoicing_payment_intent_json(PG_FUNCTION_ARGS)
 {
 	require_arg(fcinfo, 0, "id");
-	PG_RETURN_DATUM(render(OBJ_PAYMENT_INTENT, text_datum_cstring(PG_GETARG_DATUM(0)), false));
+	PG_RETURN_DATUM(object_jsonb(OBJ_PAYMENT_INTENT, text_datum_cstring(PG_GETARG_DATUM(0)), false));
 }
 
 PG_FUNCTION_INFO_V1(invoicing_customer_balance_transaction_json);
@@ -710,7 +700,7 @@ Datum
 invoicing_customer_balance_transaction_json(PG_FUNCTION_ARGS)
 {
 	require_arg(fcinfo, 0, "id");
-	PG_RETURN_DATUM(render(OBJ_BALANCE_TRANSACTION, text_datum_cstring(PG_GETARG_DATUM(0)), false));
+	PG_RETURN_DATUM(object_jsonb(OBJ_BALANCE_TRANSACTION, text_datum_cstring(PG_GETARG_DATUM(0)), false));
 }
 
 PG_FUNCTION_INFO_V1(invoicing_credit_note_json);
@@ -722,7 +712,7 @@ Datum
 invoicing_credit_note_json(PG_FUNCTION_ARGS)
 {
 	require_arg(fcinfo, 0, "id");
-	PG_RETURN_DATUM(render(OBJ_CREDIT_NOTE, text_datum_cstring(PG_GETARG_DATUM(0)), false));
+	PG_RETURN_DATUM(object_jsonb(OBJ_CREDIT_NOTE, text_datum_cstring(PG_GETARG_DATUM(0)), false));
 }
 
 /* The invoice columns fill_invoice() shows (payments aside). */

@@ -602,3 +602,150 @@ invoicing_attach_payment(PG_FUNCTION_ARGS)
 
 	PG_RETURN_DATUM(invoice_jsonb(invoice, true, true));
 }
+
+PG_FUNCTION_INFO_V1(invoicing_create_payment_intent);
+
+/*
+ * invoicing.create_payment_intent(customer text, currency text, amount bigint,
+ *		status text, id text) returns text
+ *
+ * Records a PaymentIntent as the processor reports it.
+ */
+Datum
+invoicing_create_payment_intent(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[5] = {TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID};
+	Datum		values[5];
+	char		nulls[5] = "     ";
+
+	require_arg(fcinfo, 1, "currency");
+	require_arg(fcinfo, 2, "amount");
+	check_enum_arg("payment_intent_status", arg_text(fcinfo, 3, "status"), "status");
+	values[0] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+	nulls[0] = PG_ARGISNULL(0) ? 'n' : ' ';
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = PG_GETARG_DATUM(2);
+	values[3] = PG_GETARG_DATUM(3);
+	values[4] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
+	nulls[4] = PG_ARGISNULL(4) ? 'n' : ' ';
+	PG_RETURN_TEXT_P(cstring_to_text(exec_returning_id(&plan,
+													   "INSERT INTO " INV_SCHEMA ".payment_intents (customer, currency, amount, status, id)"
+													   " VALUES ($1, $2, $3, $4::" INV_SCHEMA ".payment_intent_status, $5)"
+													   " RETURNING id",
+													   5, argtypes, values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_update_payment_intent);
+
+/*
+ * invoicing.update_payment_intent(payment_intent text, status text,
+ *		amount_received bigint) returns jsonb
+ *
+ * A status change as the processor reports it (rule P, in the trigger).
+ */
+Datum
+invoicing_update_payment_intent(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT8OID};
+	Datum		values[3];
+	char		nulls[3] = "   ";
+	char	   *pi = arg_text(fcinfo, 0, "payment_intent");
+
+	check_enum_arg("payment_intent_status", arg_text(fcinfo, 1, "status"), "status");
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	values[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
+	if (exec_returning_id(&plan,
+						  "UPDATE " INV_SCHEMA ".payment_intents"
+						  " SET status = $2::" INV_SCHEMA ".payment_intent_status,"
+						  " amount_received = COALESCE($3, amount_received)"
+						  " WHERE id" EQ "$1 RETURNING id",
+						  3, argtypes, values, nulls) == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("no such payment_intent: \"%s\"", pi)));
+	PG_RETURN_DATUM(object_jsonb(OBJ_PAYMENT_INTENT, pi, true));
+}
+
+/*
+ * insert_payment_record
+ *		An out-of-band payment of the invoice, as any writer would insert it
+ *		(rule O, in the trigger).
+ */
+static void
+insert_payment_record(Datum invoice, Datum amount, Datum reference, bool no_reference)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[3] = {TEXTOID, INT8OID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = "   ";
+
+	values[0] = invoice;
+	values[1] = amount;
+	values[2] = reference;
+	nulls[2] = no_reference ? 'n' : ' ';
+	inv_connect();
+	inv_prepare(&plan,
+				"INSERT INTO " INV_SCHEMA ".invoice_payments"
+				" (invoice, payment_type, amount_requested, reference)"
+				" VALUES ($1, 'payment_record', $2, $3)",
+				3, argtypes);
+	inv_exec(plan, values, nulls, false, 0);
+	inv_finish();
+}
+
+PG_FUNCTION_INFO_V1(invoicing_attach_out_of_band_payment);
+
+/*
+ * invoicing.attach_out_of_band_payment(invoice text, amount bigint,
+ *		reference text) returns jsonb
+ *
+ * Returns the invoice with its payments expanded.
+ */
+Datum
+invoicing_attach_out_of_band_payment(PG_FUNCTION_ARGS)
+{
+	char	   *invoice = arg_text(fcinfo, 0, "invoice");
+
+	require_arg(fcinfo, 1, "amount");
+	insert_payment_record(PG_GETARG_DATUM(0), PG_GETARG_DATUM(1),
+						  PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2),
+						  PG_ARGISNULL(2));
+	PG_RETURN_DATUM(invoice_jsonb(invoice, true, true));
+}
+
+PG_FUNCTION_INFO_V1(invoicing_pay_invoice);
+
+/*
+ * invoicing.pay_invoice(invoice text) returns jsonb
+ *
+ * Pays the whole amount_remaining out of band (rule O).  Returns the invoice
+ * with its payments expanded.
+ */
+Datum
+invoicing_pay_invoice(PG_FUNCTION_ARGS)
+{
+	char	   *invoice = arg_text(fcinfo, 0, "invoice");
+	Row		   *inv;
+	char	   *status;
+	int64		remaining;
+
+	inv_connect();
+	inv = lock_invoice(invoice, false);
+	inv_finish();
+	status = row_enum(inv, "status");
+	remaining = row_int64(inv, "amount_remaining");
+	if ((strcmp(status, "open") != 0 && strcmp(status, "uncollectible") != 0) ||
+		remaining <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot pay invoice \"%s\": it is %s with amount_remaining " INT64_FORMAT,
+						invoice, status, remaining),
+				 errhint("Only an open or uncollectible invoice with an amount remaining can be paid.")));
+	insert_payment_record(CStringGetTextDatum(invoice), Int64GetDatum(remaining),
+						  (Datum) 0, true);
+	PG_RETURN_DATUM(invoice_jsonb(invoice, true, true));
+}
