@@ -133,6 +133,28 @@ apply_to_balance(const char *customer, const char *currency, int64 amount)
 	return ending;
 }
 
+/*
+ * next_transaction_seq
+ *		A transaction's place in its customer's history, drawn while the
+ *		balance row is locked, so that seq order is the order in which the
+ *		transactions were applied to the balance (and ending_balance is the
+ *		running balance in seq order, invariant 8), whatever order the rows
+ *		were first formed in by concurrent writers.
+ */
+static int64
+next_transaction_seq(void)
+{
+	static SPIPlanPtr plan = NULL;
+	bool		isnull;
+
+	inv_prepare(&plan,
+				"SELECT pg_catalog.nextval('" INV_SCHEMA ".customer_balance_transactions_seq')",
+				0, NULL);
+	inv_exec(plan, NULL, NULL, false, 1);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									   1, &isnull));
+}
+
 PG_FUNCTION_INFO_V1(invoicing_balance_transactions_trigger);
 
 /*
@@ -215,6 +237,7 @@ invoicing_balance_transactions_trigger(PG_FUNCTION_ARGS)
 		inv_connect();
 		require_customer(customer);
 		ending = apply_to_balance(customer, currency, amount);
+		row_set_int64(&newrow, "seq", next_transaction_seq());
 		inv_finish();
 
 		row_set_int64(&newrow, "ending_balance", ending);
