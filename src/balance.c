@@ -145,14 +145,9 @@ static int64
 next_transaction_seq(void)
 {
 	static SPIPlanPtr plan = NULL;
-	bool		isnull;
 
-	inv_prepare(&plan,
-				"SELECT pg_catalog.nextval('" INV_SCHEMA ".customer_balance_transactions_seq')",
-				0, NULL);
-	inv_exec(plan, NULL, NULL, false, 1);
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									   1, &isnull));
+	return next_seq(&plan,
+					"SELECT pg_catalog.nextval('" INV_SCHEMA ".customer_balance_transactions_seq')");
 }
 
 PG_FUNCTION_INFO_V1(invoicing_balance_transactions_trigger);

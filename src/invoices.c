@@ -549,7 +549,8 @@ invoicing_invoice_lines_trigger(PG_FUNCTION_ARGS)
 	Row			newrow;
 	Row		   *inv;
 	HeapTuple	result;
-	int64		delta = 0;
+	int64		removed = 0;
+	int64		added = 0;
 
 	inv_connect();
 	if (TRIGGER_FIRED_BY_DELETE(td->tg_event))
@@ -557,7 +558,7 @@ invoicing_invoice_lines_trigger(PG_FUNCTION_ARGS)
 		row_from_tuple(&oldrow, desc, td->tg_trigtuple);
 		inv = lock_draft(row_text(&oldrow, "invoice"), true);
 		if (inv != NULL)
-			delta = -row_int64(&oldrow, "amount");
+			removed = row_int64(&oldrow, "amount");
 		result = td->tg_trigtuple;
 	}
 	else
@@ -591,15 +592,20 @@ invoicing_invoice_lines_trigger(PG_FUNCTION_ARGS)
 		inv = lock_draft(row_text(&newrow, "invoice"), false);
 		amount = line_amount(&newrow);
 		row_set_int64(&newrow, "amount", amount);
-		delta = amount;
+		added = amount;
 		if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-			delta = sub_amounts(amount, row_int64(&oldrow, "amount"));
+			removed = row_int64(&oldrow, "amount");
 		result = row_to_tuple(&newrow);
 	}
 
-	if (inv != NULL && delta != 0)
+	/*
+	 * The total moves by this line's own amounts: the old one out, the new
+	 * one in (no negation, which could wrap at the smallest bigint).
+	 */
+	if (inv != NULL && (removed != 0 || added != 0))
 		update_invoice_total(row_text(inv, "id"),
-							 add_amounts(row_int64(inv, "total"), delta));
+							 add_amounts(sub_amounts(row_int64(inv, "total"), removed),
+										 added));
 	inv_finish();
 	return PointerGetDatum(result);
 }

@@ -676,3 +676,21 @@ exec_returning_id(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argty
 	inv_finish();
 	return id;
 }
+
+/*
+ * next_seq
+ *		The next value of one of the extension's sequences, for a row's
+ *		insertion-order column: the triggers draw it themselves, after they
+ *		have taken their locks, so no writer can choose a row's place.
+ *		Caller is connected to SPI.
+ */
+int64
+next_seq(SPIPlanPtr *slot, const char *sql)
+{
+	bool		isnull;
+
+	inv_prepare(slot, sql, 0, NULL);
+	inv_exec(*slot, NULL, NULL, false, 1);
+	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									   1, &isnull));
+}

@@ -85,6 +85,7 @@ extern void refuse_derived_change(Row *oldrow, Row *newrow, const char *const *c
 extern void refuse_changes_except(Row *oldrow, Row *newrow, const char *const *allowed,
 								  const char *what, const char *id);
 extern void check_metadata(Row *oldrow, Row *newrow, const char *what);
+extern int64 next_seq(SPIPlanPtr *slot, const char *sql);
 extern char *arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
 extern char *arg_text_opt(FunctionCallInfo fcinfo, int argno);
 extern void check_enum_arg(const char *typname, const char *label, const char *argname);

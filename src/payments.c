@@ -273,6 +273,10 @@ invoice_payment_insert(TriggerData *td)
 			ereport(ERROR,
 					(errcode(ERRCODE_CHECK_VIOLATION),
 					 errmsg("invoicing creates no default payments: is_default must be false")));
+		if (row_has(&pay, "amount_refunded") && row_int64(&pay, "amount_refunded") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("column \"amount_refunded\" of invoice payments is maintained by invoicing and cannot be written")));
 	}
 
 	inv_connect();
@@ -299,6 +303,16 @@ invoice_payment_insert(TriggerData *td)
 
 	if (result == NULL)
 		return NULL;			/* already attached: nothing to insert */
+
+	/* insertion order, drawn under the invoice lock ("newest first") */
+	{
+		static SPIPlanPtr plan = NULL;
+
+		inv_connect();
+		row_set_int64(&pay, "seq",
+					  next_seq(&plan, "SELECT pg_catalog.nextval('" INV_SCHEMA ".invoice_payments_seq')"));
+		inv_finish();
+	}
 
 	return row_to_tuple(&pay);
 }
