@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "fmgr.h"
+#include "miscadmin.h"
 #include "catalog/pg_type.h"
 #include "utils/array.h"
 #include "utils/numeric.h"
@@ -210,26 +211,90 @@ jmetadata(json_t *parent, const char *key, Row *row, const char *col)
 	}
 }
 
+/* numeric constructors (declared here: utils/builtins.h clashes with jansson) */
+extern Datum int8_numeric(PG_FUNCTION_ARGS);
+extern Datum float8_numeric(PG_FUNCTION_ARGS);
+
+/*
+ * push_json
+ *		Push a jansson value into a jsonb under construction: the tree
+ *		becomes jsonb directly, with no JSON text in between.
+ */
+static JsonbValue *
+push_json(JsonbParseState **state, json_t *value, JsonbIteratorToken token)
+{
+	JsonbValue	v;
+
+	check_stack_depth();
+	switch (json_typeof(value))
+	{
+		case JSON_OBJECT:
+			{
+				const char *key;
+				json_t	   *member;
+
+				pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+				json_object_foreach(value, key, member)
+				{
+					JsonbValue	k;
+
+					k.type = jbvString;
+					k.val.string.val = (char *) key;
+					k.val.string.len = strlen(key);
+					pushJsonbValue(state, WJB_KEY, &k);
+					push_json(state, member, WJB_VALUE);
+				}
+				return pushJsonbValue(state, WJB_END_OBJECT, NULL);
+			}
+		case JSON_ARRAY:
+			{
+				size_t		i;
+				json_t	   *elem;
+
+				pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
+				json_array_foreach(value, i, elem)
+					push_json(state, elem, WJB_ELEM);
+				return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+			}
+		case JSON_STRING:
+			v.type = jbvString;
+			v.val.string.val = (char *) json_string_value(value);
+			v.val.string.len = json_string_length(value);
+			break;
+		case JSON_INTEGER:
+			v.type = jbvNumeric;
+			v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric,
+																Int64GetDatum(json_integer_value(value))));
+			break;
+		case JSON_REAL:
+			v.type = jbvNumeric;
+			v.val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
+																Float8GetDatum(json_real_value(value))));
+			break;
+		case JSON_TRUE:
+		case JSON_FALSE:
+			v.type = jbvBool;
+			v.val.boolean = json_is_true(value);
+			break;
+		case JSON_NULL:
+			v.type = jbvNull;
+			break;
+	}
+	return pushJsonbValue(state, token, &v);
+}
+
 /*
  * render_jsonb
- *		Serialize a json_t into palloc'd memory and parse it as jsonb.
+ *		A jansson object as jsonb.
  */
 static Datum
 render_jsonb(json_t *root)
 {
-	size_t		len = json_dumpb(root, NULL, 0, JSON_COMPACT);
-	char	   *buf;
-	Oid			infunc;
-	Oid			ioparam;
+	JsonbParseState *state = NULL;
 
-	if (len == 0)
-		elog(ERROR, "invoicing: could not serialize JSON");
-	buf = palloc(len + 1);
-	if (json_dumpb(root, buf, len, JSON_COMPACT) != len)
-		elog(ERROR, "invoicing: could not serialize JSON");
-	buf[len] = '\0';
-	getTypeInputInfo(JSONBOID, &infunc, &ioparam);
-	return OidInputFunctionCall(infunc, buf, ioparam, -1);
+	if (!json_is_object(root))
+		elog(ERROR, "invoicing: a rendered object must be a JSON object");
+	return JsonbPGetDatum(JsonbValueToJsonb(push_json(&state, root, WJB_VALUE)));
 }
 
 /*
