@@ -17,6 +17,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/namespace.h"
 #include "commands/async.h"
 #include "fmgr.h"
@@ -41,6 +42,24 @@ events_enabled(void)
 }
 
 /*
+ * The seq values this transaction's events drew when they were inserted:
+ * first..last, count of them (rolled-back subtransactions' included), and
+ * whether, at commit, they may keep them (see events_sequence_trigger).
+ */
+typedef struct EventSeqState
+{
+	TransactionId xid;			/* the transaction they belong to */
+	int64		first;
+	int64		last;
+	int64		count;
+	bool		decided;
+	bool		keep;
+	int64		kept_last;		/* the last seq the decision covers */
+} EventSeqState;
+
+static EventSeqState seq_state = {InvalidTransactionId, 0, 0, 0, false, false, 0};
+
+/*
  * insert_event
  *		Write one event and queue its notification.  Caller is connected to
  *		SPI.
@@ -53,9 +72,13 @@ insert_event(const char *id, const char *type, const char *object_id,
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, JSONBOID};
 	Datum		values[5];
 
+	TransactionId xid;
+	bool		isnull;
+	int64		seq;
+
 	inv_prepare(&plan,
 				"INSERT INTO " INV_SCHEMA ".events (id, type, object_id, created, payload)"
-				" VALUES ($1, $2, $3, $4, $5)",
+				" VALUES ($1, $2, $3, $4, $5) RETURNING seq",
 				5, argtypes);
 	values[0] = CStringGetTextDatum(id);
 	values[1] = CStringGetTextDatum(type);
@@ -63,7 +86,21 @@ insert_event(const char *id, const char *type, const char *object_id,
 	values[3] = TimestampTzGetDatum(created);
 	values[4] = payload;
 	inv_exec_internal(plan, values, NULL);
+	seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
+									  1, &isnull));
 	Async_Notify(EVENTS_CHANNEL, id);
+
+	xid = GetTopTransactionId();
+	if (seq_state.xid != xid)
+	{
+		seq_state.xid = xid;
+		seq_state.first = seq;
+		seq_state.count = 0;
+		seq_state.decided = false;
+		seq_state.keep = false;
+	}
+	seq_state.last = seq;
+	seq_state.count++;
 }
 
 /*
@@ -209,36 +246,73 @@ invoicing_events_trigger(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(invoicing_events_sequence_trigger);
 
 /*
+ * keep_seqs
+ *		Whether this transaction's events may keep the seq values they drew:
+ *		only when they are the newest block the sequence has handed out, with
+ *		nothing drawn in between or since.  Then no transaction that commits
+ *		later can hold a smaller seq (whoever drew one before ours finds at
+ *		its own commit that it is not the newest block and draws again), and
+ *		no committed event lies inside our block.  Called under the lock.
+ */
+static bool
+keep_seqs(void)
+{
+	static SPIPlanPtr plan = NULL;
+	bool		isnull;
+	int64		last_value;
+
+	if (seq_state.xid != GetTopTransactionIdIfAny())
+		return false;
+	inv_prepare(&plan, "SELECT last_value FROM " INV_SCHEMA ".events_seq", 0, NULL);
+	inv_exec(plan, NULL, NULL, false, 1);
+	last_value = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+											 SPI_tuptable->tupdesc, 1, &isnull));
+	return last_value == seq_state.last &&
+		seq_state.last - seq_state.first + 1 == seq_state.count;
+}
+
+/*
  * events_sequence trigger (AFTER INSERT, deferred to commit, for each row)
  *
- * Numbers the transaction's events again as it commits.  The first call
- * takes a transaction-level advisory lock, held until the commit is
- * complete, so transactions draw their final seq values in the order they
- * commit, and a reader that sees an event also sees every event with a
- * smaller seq.  Rows arrive in the order they were inserted, so the events
- * of one transaction keep their order.
+ * Makes seq order commit order.  The first call takes a transaction-level
+ * advisory lock, held until the commit is complete, so transactions finish
+ * their numbering in the order they commit, and a reader that sees an event
+ * also sees every event with a smaller seq.  The transaction's events keep
+ * the seq values they drew when that is safe (keep_seqs); otherwise each
+ * draws a new one, in insertion order (rows arrive in that order), so the
+ * events of one transaction keep their order.
  */
 Datum
 invoicing_events_sequence_trigger(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan = NULL;
 	TriggerData *td = trigger_data(fcinfo, "events_sequence_trigger");
+	TupleDesc	desc = td->tg_relation->rd_att;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 	bool		isnull;
-	Datum		id = heap_getattr(td->tg_trigtuple,
-								  SPI_fnumber(td->tg_relation->rd_att, "id"),
-								  td->tg_relation->rd_att, &isnull);
+	int64		seq;
 
 	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(EVENTS_SEQ_LOCK));
 	inv_connect();
-	inv_prepare(&plan,
-				"UPDATE " INV_SCHEMA ".events"
-				" SET seq = pg_catalog.nextval('" INV_SCHEMA ".events_seq')"
-				" WHERE id" EQ "$1",
-				1, argtypes);
-	values[0] = id;
-	inv_exec_internal(plan, values, NULL);
+	if (!seq_state.decided || seq_state.xid != GetTopTransactionIdIfAny())
+	{
+		seq_state.keep = keep_seqs();
+		seq_state.kept_last = seq_state.last;
+		seq_state.decided = true;
+	}
+	seq = DatumGetInt64(heap_getattr(td->tg_trigtuple, SPI_fnumber(desc, "seq"),
+									 desc, &isnull));
+	if (!(seq_state.keep && seq >= seq_state.first && seq <= seq_state.kept_last))
+	{
+		inv_prepare(&plan,
+					"UPDATE " INV_SCHEMA ".events"
+					" SET seq = pg_catalog.nextval('" INV_SCHEMA ".events_seq')"
+					" WHERE id" EQ "$1",
+					1, argtypes);
+		values[0] = heap_getattr(td->tg_trigtuple, SPI_fnumber(desc, "id"), desc, &isnull);
+		inv_exec_internal(plan, values, NULL);
+	}
 	inv_finish();
 	return PointerGetDatum(NULL);
 }
