@@ -29,7 +29,7 @@ PG_BINDIR=/usr/lib/postgresql/15/bin
 PG_CONFIG="$PG_BINDIR/pg_config"
 INVOICING_TMP="${INVOICING_TMP:-/tmp/invoicing-cluster}"
 INVOICING_PORT="${INVOICING_PORT:-54329}"
-INVOICING_DEPS=(postgresql-15 postgresql-server-dev-15 libjansson-dev pkg-config build-essential)
+INVOICING_DEPS=(postgresql-15 postgresql-server-dev-15 libjansson-dev pkg-config build-essential python3-psycopg2)
 
 # Marker file that says "this directory is a throwaway cluster made by lib.sh":
 # start_cluster refuses to delete an existing INVOICING_TMP without it.

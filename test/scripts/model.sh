@@ -18,7 +18,10 @@ if ! "$PY" -c 'import psycopg2' 2>/dev/null; then
     echo "installing python3-psycopg2 (Debian package)"
     SUDO=(); [[ "$(id -u)" -ne 0 ]] && SUDO=(sudo)
     "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-psycopg2 \
-        >/dev/null || { echo "cannot install python3-psycopg2"; exit 1; }
+        >/dev/null 2>&1 ||
+        { "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null &&
+          "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-psycopg2 \
+            >/dev/null; } || { echo "cannot install python3-psycopg2"; exit 1; }
 fi
 SEED="${MODEL_SEED:-$(( (RANDOM << 15 | RANDOM) % 1000000000 ))}"
 failed=()
