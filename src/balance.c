@@ -277,17 +277,13 @@ invoicing_adjust_customer_balance(PG_FUNCTION_ARGS)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, INT8OID, TEXTOID};
 	Datum		values[4];
-	char		nulls[4] = "    ";
+	char		nulls[4];
 	char	   *id;
 
 	require_arg(fcinfo, 0, "customer");
 	require_arg(fcinfo, 1, "currency");
 	require_arg(fcinfo, 2, "amount");
-	values[0] = PG_GETARG_DATUM(0);
-	values[1] = PG_GETARG_DATUM(1);
-	values[2] = PG_GETARG_DATUM(2);
-	values[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
-	nulls[3] = PG_ARGISNULL(3) ? 'n' : ' ';
+	args_to_params(fcinfo, 4, values, nulls);
 	id = exec_returning_id(&plan,
 						   "INSERT INTO " INV_SCHEMA ".customer_balance_transactions"
 						   " (customer, currency, amount, type, description)"

@@ -544,9 +544,8 @@ invoicing_create_credit_note(PG_FUNCTION_ARGS)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[7] = {TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, TEXTOID, TEXTOID};
 	Datum		values[7];
-	char		nulls[7] = "       ";
+	char		nulls[7];
 	char	   *id;
-	int			i;
 
 	require_arg(fcinfo, 0, "invoice");
 	require_arg(fcinfo, 1, "amount");
@@ -555,11 +554,7 @@ invoicing_create_credit_note(PG_FUNCTION_ARGS)
 	require_arg(fcinfo, 4, "out_of_band_amount");
 	if (!PG_ARGISNULL(5))
 		check_enum_arg("credit_note_reason", arg_text(fcinfo, 5, "reason"), "reason");
-	for (i = 0; i < 7; i++)
-	{
-		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
-		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
-	}
+	args_to_params(fcinfo, 7, values, nulls);
 	id = exec_returning_id(&plan,
 						   "INSERT INTO " INV_SCHEMA ".credit_notes"
 						   " (invoice, amount, refund_amount, credit_amount, out_of_band_amount,"

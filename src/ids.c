@@ -266,13 +266,8 @@ invoicing_create_customer(PG_FUNCTION_ARGS)
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[3];
 	char		nulls[3];
-	int			i;
 
-	for (i = 0; i < 3; i++)
-	{
-		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
-		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
-	}
+	args_to_params(fcinfo, 3, values, nulls);
 	PG_RETURN_TEXT_P(cstring_to_text(exec_returning_id(&plan,
 													   "INSERT INTO " INV_SCHEMA ".customers (email, name, id)"
 													   " VALUES ($1, $2, $3) RETURNING id",

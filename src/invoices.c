@@ -622,17 +622,13 @@ invoicing_create_invoice(PG_FUNCTION_ARGS)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, TEXTOID, TEXTOID};
 	Datum		values[4];
-	char		nulls[4] = "    ";
+	char		nulls[4];
 
 	require_arg(fcinfo, 0, "customer");
 	require_arg(fcinfo, 1, "currency");
 	check_enum_arg("collection_method", arg_text(fcinfo, 2, "collection_method"),
 				   "collection_method");
-	values[0] = PG_GETARG_DATUM(0);
-	values[1] = PG_GETARG_DATUM(1);
-	values[2] = PG_GETARG_DATUM(2);
-	values[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
-	nulls[3] = PG_ARGISNULL(3) ? 'n' : ' ';
+	args_to_params(fcinfo, 4, values, nulls);
 	PG_RETURN_TEXT_P(cstring_to_text(exec_returning_id(&plan,
 													   "INSERT INTO " INV_SCHEMA ".invoices (customer, currency, collection_method, id)"
 													   " VALUES ($1, $2, $3::" INV_SCHEMA ".collection_method, $4)"
@@ -652,16 +648,12 @@ invoicing_add_invoice_line(PG_FUNCTION_ARGS)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[4] = {TEXTOID, INT8OID, INT4OID, TEXTOID};
 	Datum		values[4];
-	char		nulls[4] = "    ";
+	char		nulls[4];
 
 	require_arg(fcinfo, 0, "invoice");
 	require_arg(fcinfo, 1, "unit_amount");
 	require_arg(fcinfo, 2, "quantity");
-	values[0] = PG_GETARG_DATUM(0);
-	values[1] = PG_GETARG_DATUM(1);
-	values[2] = PG_GETARG_DATUM(2);
-	values[3] = PG_ARGISNULL(3) ? (Datum) 0 : PG_GETARG_DATUM(3);
-	nulls[3] = PG_ARGISNULL(3) ? 'n' : ' ';
+	args_to_params(fcinfo, 4, values, nulls);
 	PG_RETURN_TEXT_P(cstring_to_text(exec_returning_id(&plan,
 													   "INSERT INTO " INV_SCHEMA ".invoice_lines (invoice, unit_amount, quantity, description)"
 													   " VALUES ($1, $2, $3, $4) RETURNING id",

@@ -657,6 +657,23 @@ check_enum_arg(const char *typname, const char *label, const char *argname)
 }
 
 /*
+ * args_to_params
+ *		A SQL function's arguments as the parameters of its statement, in the
+ *		same order (NULL stays NULL).
+ */
+void
+args_to_params(FunctionCallInfo fcinfo, int nargs, Datum *values, char *nulls)
+{
+	int			i;
+
+	for (i = 0; i < nargs; i++)
+	{
+		values[i] = PG_ARGISNULL(i) ? (Datum) 0 : PG_GETARG_DATUM(i);
+		nulls[i] = PG_ARGISNULL(i) ? 'n' : ' ';
+	}
+}
+
+/*
  * exec_returning_id
  *		Run a write of a SQL function (the triggers apply every rule to it)
  *		and return the text in the first column of its one result row, or

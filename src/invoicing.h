@@ -89,6 +89,8 @@ extern int64 next_seq(SPIPlanPtr *slot, const char *sql);
 extern char *arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
 extern char *arg_text_opt(FunctionCallInfo fcinfo, int argno);
 extern void check_enum_arg(const char *typname, const char *label, const char *argname);
+extern void args_to_params(FunctionCallInfo fcinfo, int nargs, Datum *values,
+						   char *nulls);
 extern char *exec_returning_id(SPIPlanPtr *slot, const char *sql, int nargs,
 							   const Oid *argtypes, Datum *values, const char *nulls);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);

@@ -631,18 +631,12 @@ invoicing_create_payment_intent(PG_FUNCTION_ARGS)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, INT8OID, TEXTOID, TEXTOID};
 	Datum		values[5];
-	char		nulls[5] = "     ";
+	char		nulls[5];
 
 	require_arg(fcinfo, 1, "currency");
 	require_arg(fcinfo, 2, "amount");
 	check_enum_arg("payment_intent_status", arg_text(fcinfo, 3, "status"), "status");
-	values[0] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
-	nulls[0] = PG_ARGISNULL(0) ? 'n' : ' ';
-	values[1] = PG_GETARG_DATUM(1);
-	values[2] = PG_GETARG_DATUM(2);
-	values[3] = PG_GETARG_DATUM(3);
-	values[4] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
-	nulls[4] = PG_ARGISNULL(4) ? 'n' : ' ';
+	args_to_params(fcinfo, 5, values, nulls);
 	PG_RETURN_TEXT_P(cstring_to_text(exec_returning_id(&plan,
 													   "INSERT INTO " INV_SCHEMA ".payment_intents (customer, currency, amount, status, id)"
 													   " VALUES ($1, $2, $3, $4::" INV_SCHEMA ".payment_intent_status, $5)"
@@ -664,14 +658,11 @@ invoicing_update_payment_intent(PG_FUNCTION_ARGS)
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[3] = {TEXTOID, TEXTOID, INT8OID};
 	Datum		values[3];
-	char		nulls[3] = "   ";
+	char		nulls[3];
 	char	   *pi = arg_text(fcinfo, 0, "payment_intent");
 
 	check_enum_arg("payment_intent_status", arg_text(fcinfo, 1, "status"), "status");
-	values[0] = PG_GETARG_DATUM(0);
-	values[1] = PG_GETARG_DATUM(1);
-	values[2] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
-	nulls[2] = PG_ARGISNULL(2) ? 'n' : ' ';
+	args_to_params(fcinfo, 3, values, nulls);
 	if (exec_returning_id(&plan,
 						  "UPDATE " INV_SCHEMA ".payment_intents"
 						  " SET status = $2::" INV_SCHEMA ".payment_intent_status,"
