@@ -126,7 +126,7 @@ spread_refund(const char *invoice, CreditNoteAlloc *alloc)
 		return;
 	alloc->refunds = palloc(sizeof(RefundShare) * 8);
 	inv_prepare(&plan,
-				"SELECT id, payment_intent, amount_paid - amount_refunded"
+				"SELECT id, payment_intent, amount_paid OPERATOR(pg_catalog.-) amount_refunded"
 				" FROM " INV_SCHEMA ".invoice_payments"
 				" WHERE invoice" EQ "$1 AND status" EQ "'paid'"
 				" AND payment_type" EQ "'payment_intent'"
@@ -244,7 +244,7 @@ write_refunds(const char *cn, const char *currency, CreditNoteAlloc *alloc)
 				6, ins_types);
 	inv_prepare(&upd,
 				"UPDATE " INV_SCHEMA ".invoice_payments"
-				" SET amount_refunded = amount_refunded + $2 WHERE id" EQ "$1",
+				" SET amount_refunded = amount_refunded OPERATOR(pg_catalog.+) $2 WHERE id" EQ "$1",
 				2, upd_types);
 	for (i = 0; i < alloc->nrefunds; i++)
 	{

@@ -62,3 +62,31 @@ SELECT invoicing.invoice_json('in_rgr1')->'metadata' AS metadata;
 
 SELECT * FROM invoicing.check_invariants()
  WHERE object_id LIKE '%rgr%';
+
+-- 6. A hostile search_path: an "=" on text that is always true, found before
+--    pg_catalog's.  Every statement the extension runs is schema-qualified
+--    and spells its operators OPERATOR(pg_catalog.…), so nothing changes.
+CREATE SCHEMA rgr_evil;
+CREATE FUNCTION rgr_evil.always(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR rgr_evil.= (LEFTARG = text, RIGHTARG = text, FUNCTION = rgr_evil.always);
+CREATE FUNCTION rgr_evil.plus(bigint, bigint) RETURNS bigint LANGUAGE sql AS 'SELECT 0::bigint';
+CREATE OPERATOR rgr_evil.+ (LEFTARG = bigint, RIGHTARG = bigint, FUNCTION = rgr_evil.plus);
+SET search_path = rgr_evil, pg_catalog;
+SELECT invoicing.create_customer(id => 'cus_rgr2');
+SELECT invoicing.create_invoice('cus_rgr2', 'usd', id => 'in_rgr2');
+SELECT invoicing.add_invoice_line('in_rgr2', 1000) IS NOT NULL AS added;
+SELECT invoicing.finalize_invoice('in_rgr2')->>'amount_due' AS amount_due;
+SELECT invoicing.create_payment_intent('cus_rgr2', 'usd', 400, id => 'pi_rgr2');
+SELECT invoicing.attach_payment('in_rgr2', 'pi_rgr2')->'payments'->'data'->0->'payment'->>'payment_intent' AS attached;
+SELECT invoicing.update_payment_intent('pi_rgr2', 'succeeded')->>'status' AS status;
+SELECT invoicing.create_credit_note('in_rgr2', 700, refund_amount => 100)->>'type' AS type;
+SELECT invoicing.invoice_json('in_rgr2') ->> 'status' AS status,
+       invoicing.invoice_json('in_rgr2') ->> 'amount_paid' AS amount_paid;
+RESET search_path;
+SELECT p.payment_intent, r.amount
+  FROM invoicing.refunds r JOIN invoicing.invoice_payments p ON p.id = r.invoice_payment
+ WHERE p.invoice = 'in_rgr2';
+SELECT * FROM invoicing.check_invariants() WHERE object_id LIKE '%rgr%';
+SET client_min_messages = warning;
+DROP SCHEMA rgr_evil CASCADE;
+RESET client_min_messages;
