@@ -144,10 +144,7 @@ apply_to_balance(const char *customer, const char *currency, int64 amount)
 static int64
 next_transaction_seq(void)
 {
-	static SPIPlanPtr plan = NULL;
-
-	return next_seq(&plan,
-					"SELECT pg_catalog.nextval('" INV_SCHEMA ".customer_balance_transactions_seq')");
+	return next_seq("customer_balance_transactions_seq");
 }
 
 PG_FUNCTION_INFO_V1(invoicing_balance_transactions_trigger);
@@ -278,16 +275,15 @@ invoicing_adjust_customer_balance(PG_FUNCTION_ARGS)
 	Oid			argtypes[4] = {TEXTOID, TEXTOID, INT8OID, TEXTOID};
 	Datum		values[4];
 	char		nulls[4];
-	char	   *id;
 
 	require_arg(fcinfo, 0, "customer");
 	require_arg(fcinfo, 1, "currency");
 	require_arg(fcinfo, 2, "amount");
 	args_to_params(fcinfo, 4, values, nulls);
-	id = exec_returning_id(&plan,
-						   "INSERT INTO " INV_SCHEMA ".customer_balance_transactions"
-						   " (customer, currency, amount, type, description)"
-						   " VALUES ($1, $2, $3, 'adjustment', $4) RETURNING id",
-						   4, argtypes, values, nulls);
-	PG_RETURN_DATUM(object_jsonb(OBJ_BALANCE_TRANSACTION, id, true));
+	PG_RETURN_DATUM(row_jsonb(OBJ_BALANCE_TRANSACTION,
+							  exec_returning_row(&plan,
+												 "INSERT INTO " INV_SCHEMA ".customer_balance_transactions"
+												 " (customer, currency, amount, type, description)"
+												 " VALUES ($1, $2, $3, 'adjustment', $4) RETURNING *",
+												 4, argtypes, values, nulls)));
 }

@@ -313,12 +313,7 @@ credit_note_insert(TriggerData *td)
 	allocate_credit_note(inv, &alloc);
 
 	count = row_int64(inv, "credit_note_count") + 1;
-	{
-		static SPIPlanPtr plan = NULL;
-
-		row_set_int64(&cn, "seq",
-					  next_seq(&plan, "SELECT pg_catalog.nextval('" INV_SCHEMA ".credit_notes_seq')"));
-	}
+	row_set_int64(&cn, "seq", next_seq("credit_notes_seq"));
 	row_set_text(&cn, "customer", row_text(inv, "customer"));
 	row_set_text(&cn, "currency", row_text(inv, "currency"));
 	row_set_text(&cn, "number", psprintf("%s-CN-%02d", row_text(inv, "number"), (int) count));

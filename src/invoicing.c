@@ -16,6 +16,7 @@
 #include "utils/lsyscache.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_enum.h"
+#include "commands/sequence.h"
 #include "utils/datum.h"
 #include "utils/syscache.h"
 #include "utils/jsonb.h"
@@ -695,19 +696,37 @@ exec_returning_id(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argty
 }
 
 /*
+ * exec_returning_row
+ *		The same for a statement that returns its whole row (RETURNING *):
+ *		the row as written, with what the triggers derived, or NULL.
+ */
+Row *
+exec_returning_row(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes,
+				   Datum *values, const char *nulls)
+{
+	Row		   *row = NULL;
+
+	inv_connect();
+	inv_prepare(slot, sql, nargs, argtypes);
+	inv_exec(*slot, values, nulls, false, 0);
+	if (SPI_processed > 0)
+		row = spi_row(0);
+	inv_finish();
+	return row;
+}
+
+/*
  * next_seq
  *		The next value of one of the extension's sequences, for a row's
  *		insertion-order column: the triggers draw it themselves, after they
  *		have taken their locks, so no writer can choose a row's place.
- *		Caller is connected to SPI.
  */
 int64
-next_seq(SPIPlanPtr *slot, const char *sql)
+next_seq(const char *seqname)
 {
-	bool		isnull;
+	Oid			relid = get_relname_relid(seqname, get_namespace_oid(INV_SCHEMA, false));
 
-	inv_prepare(slot, sql, 0, NULL);
-	inv_exec(*slot, NULL, NULL, false, 1);
-	return DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
-									   1, &isnull));
+	if (!OidIsValid(relid))
+		elog(ERROR, "invoicing: sequence %s.%s not found", INV_SCHEMA, seqname);
+	return nextval_internal(relid, false);
 }

@@ -85,13 +85,15 @@ extern void refuse_derived_change(Row *oldrow, Row *newrow, const char *const *c
 extern void refuse_changes_except(Row *oldrow, Row *newrow, const char *const *allowed,
 								  const char *what, const char *id);
 extern void check_metadata(Row *oldrow, Row *newrow, const char *what);
-extern int64 next_seq(SPIPlanPtr *slot, const char *sql);
+extern int64 next_seq(const char *seqname);
 extern char *arg_text(FunctionCallInfo fcinfo, int argno, const char *name);
 extern char *arg_text_opt(FunctionCallInfo fcinfo, int argno);
 extern void check_enum_arg(const char *typname, const char *label, const char *argname);
 extern void args_to_params(FunctionCallInfo fcinfo, int nargs, Datum *values,
 						   char *nulls);
 extern char *exec_returning_id(SPIPlanPtr *slot, const char *sql, int nargs,
+							   const Oid *argtypes, Datum *values, const char *nulls);
+extern Row *exec_returning_row(SPIPlanPtr *slot, const char *sql, int nargs,
 							   const Oid *argtypes, Datum *values, const char *nulls);
 extern void require_arg(FunctionCallInfo fcinfo, int argno, const char *name);
 extern Datum text_datum(const char *s);
@@ -200,6 +202,7 @@ typedef enum ObjectKind
 } ObjectKind;
 
 extern Datum object_jsonb(ObjectKind kind, const char *id, bool after_write);
+extern Datum row_jsonb(ObjectKind kind, Row *row);
 extern Datum event_payload(const char *id, const char *type, TimestampTz created,
 						   EventSource *src);
 extern bool invoice_json_changed(Row *oldrow, Row *newrow);

@@ -648,6 +648,49 @@ object_jsonb(ObjectKind kind, const char *id, bool after_write)
 }
 
 /*
+ * row_jsonb
+ *		An object already in hand (a row a statement returned) as jsonb:
+ *		payment intents, invoice payments, balance transactions and plain
+ *		invoices need nothing more than their row.
+ */
+Datum
+row_jsonb(ObjectKind kind, Row *row)
+{
+	json_t	   *volatile root = NULL;
+	volatile Datum result = (Datum) 0;
+
+	PG_TRY();
+	{
+		root = jnew_object();
+		switch (kind)
+		{
+			case OBJ_INVOICE:
+				fill_invoice(root, row, false);
+				break;
+			case OBJ_INVOICE_PAYMENT:
+				fill_invoice_payment(root, row);
+				break;
+			case OBJ_PAYMENT_INTENT:
+				fill_payment_intent(root, row);
+				break;
+			case OBJ_BALANCE_TRANSACTION:
+				fill_balance_transaction(root, row);
+				break;
+			default:
+				elog(ERROR, "invoicing: cannot render object kind %d from its row", (int) kind);
+		}
+		result = render_jsonb(root);
+	}
+	PG_FINALLY();
+	{
+		if (root != NULL)
+			json_decref(root);
+	}
+	PG_END_TRY();
+	return result;
+}
+
+/*
  * credit_note_view_jsonb
  *		A credit note view (a preview) as jsonb.
  */

@@ -5,8 +5,10 @@
  *		out-of-band payments (rule O) and the invoice payments they make
  *		(invariant 6).
  *
- * Lock order, everywhere: PaymentIntent, then invoice, then customer
- * balance.  Attaching writes the PaymentIntent row (its invoice column) and
+ * Lock order, everywhere: PaymentIntent, then its payments, then invoice,
+ * then customer balance (a credit note, which starts at the invoice, only
+ * touches payments that are already paid, which no PaymentIntent changes).
+ * Attaching writes the PaymentIntent row (its invoice column) and
  * the invoice row (its payment counters), and crediting writes both too, so
  * two transactions that race on either always conflict on a row: at READ
  * COMMITTED the second waits and sees the first's result, at REPEATABLE READ
@@ -305,14 +307,7 @@ invoice_payment_insert(TriggerData *td)
 		return NULL;			/* already attached: nothing to insert */
 
 	/* insertion order, drawn under the invoice lock ("newest first") */
-	{
-		static SPIPlanPtr plan = NULL;
-
-		inv_connect();
-		row_set_int64(&pay, "seq",
-					  next_seq(&plan, "SELECT pg_catalog.nextval('" INV_SCHEMA ".invoice_payments_seq')"));
-		inv_finish();
-	}
+	row_set_int64(&pay, "seq", next_seq("invoice_payments_seq"));
 
 	return row_to_tuple(&pay);
 }
@@ -363,60 +358,50 @@ invoicing_invoice_payments_trigger(PG_FUNCTION_ARGS)
 static void
 settle_payments(const char *piid, bool succeeded, int64 received, TimestampTz now)
 {
-	static SPIPlanPtr sel = NULL;
 	static SPIPlanPtr pay_plan = NULL;
 	static SPIPlanPtr cancel_plan = NULL;
-	Oid			argtypes[1] = {TEXTOID};
-	Oid			upd_types[3] = {TEXTOID, INT8OID, TIMESTAMPTZOID};
+	Oid			argtypes[3] = {TEXTOID, INT8OID, TIMESTAMPTZOID};
 	Datum		values[3];
 	int			n;
 	int			i;
 	Row		  **pays;
 
-	inv_prepare(&sel,
-				"SELECT id, invoice, amount_requested FROM " INV_SCHEMA ".invoice_payments"
-				" WHERE payment_intent" EQ "$1 AND status" EQ "'open'",
-				1, argtypes);
 	values[0] = CStringGetTextDatum(piid);
-	inv_exec(sel, values, NULL, false, 0);
+	values[1] = Int64GetDatum(received);
+	values[2] = TimestampTzGetDatum(now);
+	if (succeeded)
+		inv_prepare(&pay_plan,
+					"UPDATE " INV_SCHEMA ".invoice_payments"
+					" SET status = 'paid', amount_paid = LEAST(amount_requested, $2),"
+					" paid_at = $3"
+					" WHERE payment_intent" EQ "$1 AND status" EQ "'open'"
+					" RETURNING *",
+					3, argtypes);
+	else
+		inv_prepare(&cancel_plan,
+					"UPDATE " INV_SCHEMA ".invoice_payments"
+					" SET status = 'canceled', canceled_at = $3"
+					" WHERE payment_intent" EQ "$1 AND status" EQ "'open'"
+					" RETURNING *",
+					3, argtypes);
+	inv_exec_internal(succeeded ? pay_plan : cancel_plan, values, NULL);
 	n = (int) SPI_processed;
 	pays = palloc(sizeof(Row *) * (n + 1));
 	for (i = 0; i < n; i++)
 		pays[i] = spi_row(i);
 
+	/* then, payment by payment: its event, then its invoice */
 	for (i = 0; i < n; i++)
 	{
-		char	   *payid = row_text(pays[i], "id");
-		Row		   *inv = lock_invoice(row_text(pays[i], "invoice"), false);
+		Row		   *inv;
 
-		values[0] = CStringGetTextDatum(payid);
-		values[2] = TimestampTzGetDatum(now);
 		if (succeeded)
-		{
-			int64		requested = row_int64(pays[i], "amount_requested");
-			int64		paid = requested < received ? requested : received;
-
-			inv_prepare(&pay_plan,
-						"UPDATE " INV_SCHEMA ".invoice_payments"
-						" SET status = 'paid', amount_paid = $2, paid_at = $3"
-						" WHERE id" EQ "$1 RETURNING *",
-						3, upd_types);
-			values[1] = Int64GetDatum(paid);
-			inv_exec_internal(pay_plan, values, NULL);
-			emit_invoice_payment_event(spi_row(0));
-			credit_invoice(inv, paid, -1, 1, true);
-		}
+			emit_invoice_payment_event(pays[i]);
+		inv = lock_invoice(row_text(pays[i], "invoice"), false);
+		if (succeeded)
+			credit_invoice(inv, row_int64(pays[i], "amount_paid"), -1, 1, true);
 		else
-		{
-			inv_prepare(&cancel_plan,
-						"UPDATE " INV_SCHEMA ".invoice_payments"
-						" SET status = 'canceled', canceled_at = $3"
-						" WHERE id" EQ "$1",
-						3, upd_types);
-			values[1] = Int64GetDatum(0);
-			inv_exec_internal(cancel_plan, values, NULL);
 			credit_invoice(inv, 0, -1, 0, false);
-		}
 	}
 }
 
@@ -660,19 +645,21 @@ invoicing_update_payment_intent(PG_FUNCTION_ARGS)
 	Datum		values[3];
 	char		nulls[3];
 	char	   *pi = arg_text(fcinfo, 0, "payment_intent");
+	Row		   *row;
 
 	check_enum_arg("payment_intent_status", arg_text(fcinfo, 1, "status"), "status");
 	args_to_params(fcinfo, 3, values, nulls);
-	if (exec_returning_id(&plan,
-						  "UPDATE " INV_SCHEMA ".payment_intents"
-						  " SET status = $2::" INV_SCHEMA ".payment_intent_status,"
-						  " amount_received = COALESCE($3, amount_received)"
-						  " WHERE id" EQ "$1 RETURNING id",
-						  3, argtypes, values, nulls) == NULL)
+	row = exec_returning_row(&plan,
+							 "UPDATE " INV_SCHEMA ".payment_intents"
+							 " SET status = $2::" INV_SCHEMA ".payment_intent_status,"
+							 " amount_received = COALESCE($3, amount_received)"
+							 " WHERE id" EQ "$1 RETURNING *",
+							 3, argtypes, values, nulls);
+	if (row == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no such payment_intent: \"%s\"", pi)));
-	PG_RETURN_DATUM(object_jsonb(OBJ_PAYMENT_INTENT, pi, true));
+	PG_RETURN_DATUM(row_jsonb(OBJ_PAYMENT_INTENT, row));
 }
 
 /*
