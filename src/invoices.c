@@ -18,7 +18,9 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "fmgr.h"
+#include "utils/lsyscache.h"
 #include "utils/builtins.h"
 
 #include "invoicing.h"
@@ -127,6 +129,50 @@ update_invoice_payments(Row *inv, int64 amount_paid, int32 open_count,
 	values[4] = Int64GetDatum(has_refundable ?
 							  add_amounts(row_int64(inv, "amount_refundable"),
 										  refundable_delta) : 0);
+	inv_exec_internal(has_refundable ? plan : plan01, values, NULL);
+}
+
+/*
+ * add_to_invoice_payments
+ *		Move the payment accumulators of an invoice by the given steps in one
+ *		UPDATE, which takes the invoice's row lock itself (at READ COMMITTED
+ *		it applies the steps to the newest version of the row; bigint
+ *		arithmetic that overflows is 22003).  For a payment that is settled
+ *		without reading the invoice first.  Caller is connected to SPI.
+ */
+void
+add_to_invoice_payments(const char *invoice, int64 paid, int32 open_step,
+						int32 paid_step, int64 refundable_step)
+{
+	static SPIPlanPtr plan = NULL;
+	static SPIPlanPtr plan01 = NULL;
+	Oid			argtypes[5] = {TEXTOID, INT8OID, INT4OID, INT4OID, INT8OID};
+	Datum		values[5];
+	Oid			relid = get_relname_relid("invoices", get_namespace_oid(INV_SCHEMA, false));
+	bool		has_refundable = get_attnum(relid, "amount_refundable") != InvalidAttrNumber;
+
+	if (has_refundable)
+		inv_prepare(&plan,
+					"UPDATE " INV_SCHEMA ".invoices"
+					" SET amount_paid = amount_paid OPERATOR(pg_catalog.+) $2,"
+					" open_payment_count = open_payment_count OPERATOR(pg_catalog.+) $3,"
+					" paid_payment_count = paid_payment_count OPERATOR(pg_catalog.+) $4,"
+					" amount_refundable = amount_refundable OPERATOR(pg_catalog.+) $5"
+					" WHERE id" EQ "$1",
+					5, argtypes);
+	else
+		inv_prepare(&plan01,
+					"UPDATE " INV_SCHEMA ".invoices"
+					" SET amount_paid = amount_paid OPERATOR(pg_catalog.+) $2,"
+					" open_payment_count = open_payment_count OPERATOR(pg_catalog.+) $3,"
+					" paid_payment_count = paid_payment_count OPERATOR(pg_catalog.+) $4"
+					" WHERE id" EQ "$1",
+					4, argtypes);
+	values[0] = CStringGetTextDatum(invoice);
+	values[1] = Int64GetDatum(paid);
+	values[2] = Int32GetDatum(open_step);
+	values[3] = Int32GetDatum(paid_step);
+	values[4] = Int64GetDatum(refundable_step);
 	inv_exec_internal(has_refundable ? plan : plan01, values, NULL);
 }
 

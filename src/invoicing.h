@@ -166,6 +166,8 @@ typedef struct CreditNoteView
 /* invoices.c */
 extern Row *read_invoice(const char *invoice);
 extern Row *lock_invoice(const char *invoice, bool missing_ok);
+extern void add_to_invoice_payments(const char *invoice, int64 paid, int32 open_step,
+									int32 paid_step, int64 refundable_step);
 extern void update_invoice_payments(Row *inv, int64 amount_paid, int32 open_count,
 									int32 paid_count, int64 refundable_delta);
 

@@ -393,15 +393,17 @@ settle_payments(const char *piid, bool succeeded, int64 received, TimestampTz no
 	/* then, payment by payment: its event, then its invoice */
 	for (i = 0; i < n; i++)
 	{
-		Row		   *inv;
+		char	   *invoice = row_text(pays[i], "invoice");
 
 		if (succeeded)
+		{
+			int64		paid = row_int64(pays[i], "amount_paid");
+
 			emit_invoice_payment_event(pays[i]);
-		inv = lock_invoice(row_text(pays[i], "invoice"), false);
-		if (succeeded)
-			credit_invoice(inv, row_int64(pays[i], "amount_paid"), -1, 1, true);
+			add_to_invoice_payments(invoice, paid, -1, 1, paid);
+		}
 		else
-			credit_invoice(inv, 0, -1, 0, false);
+			add_to_invoice_payments(invoice, 0, -1, 0, 0);
 	}
 }
 
