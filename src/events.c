@@ -19,10 +19,18 @@
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "fmgr.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
 
 #include "invoicing.h"
 
@@ -43,8 +51,9 @@ events_enabled(void)
 
 /*
  * The seq values this transaction's events drew when they were inserted:
- * first..last, count of them (rolled-back subtransactions' included), and
- * whether, at commit, they may keep them (see events_sequence_trigger).
+ * first..last, count of them (rolled-back subtransactions' included), each
+ * of them (in TopTransactionContext), and whether, at commit, they may keep
+ * them (see events_sequence_trigger).
  */
 typedef struct EventSeqState
 {
@@ -52,12 +61,43 @@ typedef struct EventSeqState
 	int64		first;
 	int64		last;
 	int64		count;
+	int64	   *seqs;			/* the count values drawn */
+	int64		maxseqs;		/* allocated length of seqs */
 	bool		decided;
 	bool		keep;
 	int64		kept_last;		/* the last seq the decision covers */
 } EventSeqState;
 
-static EventSeqState seq_state = {InvalidTransactionId, 0, 0, 0, false, false, 0};
+static EventSeqState seq_state = {InvalidTransactionId, 0, 0, 0, NULL, 0, false, false, 0};
+
+/*
+ * remember_seq
+ *		Note a seq this transaction's event drew.
+ */
+static void
+remember_seq(int64 seq)
+{
+	TransactionId xid = GetTopTransactionId();
+
+	if (seq_state.xid != xid)
+	{
+		seq_state.xid = xid;
+		seq_state.first = seq;
+		seq_state.count = 0;
+		seq_state.maxseqs = 8;
+		seq_state.seqs = MemoryContextAlloc(TopTransactionContext,
+											sizeof(int64) * seq_state.maxseqs);
+		seq_state.decided = false;
+		seq_state.keep = false;
+	}
+	if (seq_state.count == seq_state.maxseqs)
+	{
+		seq_state.maxseqs *= 2;
+		seq_state.seqs = repalloc(seq_state.seqs, sizeof(int64) * seq_state.maxseqs);
+	}
+	seq_state.seqs[seq_state.count++] = seq;
+	seq_state.last = seq;
+}
 
 /*
  * insert_event
@@ -71,8 +111,6 @@ insert_event(const char *id, const char *type, const char *object_id,
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[5] = {TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID, JSONBOID};
 	Datum		values[5];
-
-	TransactionId xid;
 	bool		isnull;
 	int64		seq;
 
@@ -89,18 +127,7 @@ insert_event(const char *id, const char *type, const char *object_id,
 	seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc,
 									  1, &isnull));
 	Async_Notify(EVENTS_CHANNEL, id);
-
-	xid = GetTopTransactionId();
-	if (seq_state.xid != xid)
-	{
-		seq_state.xid = xid;
-		seq_state.first = seq;
-		seq_state.count = 0;
-		seq_state.decided = false;
-		seq_state.keep = false;
-	}
-	seq_state.last = seq;
-	seq_state.count++;
+	remember_seq(seq);
 }
 
 /*
@@ -238,49 +265,124 @@ invoicing_events_trigger(PG_FUNCTION_ARGS)
 }
 
 /*
- * Advisory lock key that orders the commits of event-writing transactions
- * ("invoices" in ASCII).
+ * Advisory lock that orders the commits of event-writing transactions with
+ * the readers of events_after ("invoices" in ASCII, as a bigint key).
  */
 #define EVENTS_SEQ_LOCK INT64CONST(0x696e766f69636573)
+
+/*
+ * The events_sequence trigger's argument from 0.4 on.  Without it (0.3),
+ * writers take the lock exclusively and numbering needs no reader's help.
+ */
+#define READERS_WAIT "readers_wait"
+
+/*
+ * events_seq_last_value
+ *		The last value the events sequence handed out (0 before the first).
+ */
+static int64
+events_seq_last_value(void)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Oid			nsp = get_namespace_oid(INV_SCHEMA, false);
+	Oid			seqoid = get_relname_relid("events_seq", nsp);
+	Datum		result;
+
+	if (!OidIsValid(seqoid))
+		elog(ERROR, "invoicing: sequence " INV_SCHEMA ".events_seq is missing");
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(seqoid);
+	fcinfo->args[0].isnull = false;
+	result = pg_sequence_last_value(fcinfo);
+	return fcinfo->isnull ? 0 : DatumGetInt64(result);
+}
+
+/*
+ * others_committed_after
+ *		Whether another transaction has committed an event whose seq is above
+ *		'first', as of now (a fresh snapshot, whatever the isolation level).
+ *		Caller is connected to SPI.
+ */
+static bool
+others_committed_after(int64 first)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			argtypes[2] = {INT8OID, INT8ARRAYOID};
+	Datum		values[2];
+	Datum	   *elems = palloc(sizeof(Datum) * seq_state.count);
+	MemoryContext caller = CurrentMemoryContext;
+	Snapshot	snapshot;
+	int64		i;
+	int			rc;
+
+	inv_prepare(&plan,
+				"SELECT 1 FROM " INV_SCHEMA ".events"
+				" WHERE seq OPERATOR(pg_catalog.>) $1"
+				" AND seq OPERATOR(pg_catalog.<>) ALL ($2)"
+				" ORDER BY seq DESC LIMIT 1",
+				2, argtypes);
+	for (i = 0; i < seq_state.count; i++)
+		elems[i] = Int64GetDatum(seq_state.seqs[i]);
+	values[0] = Int64GetDatum(first);
+	values[1] = PointerGetDatum(construct_array(elems, (int) seq_state.count, INT8OID,
+												sizeof(int64), FLOAT8PASSBYVAL,
+												TYPALIGN_DOUBLE));
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	rc = SPI_execute_snapshot(plan, values, NULL, snapshot, InvalidSnapshot,
+							  true, false, 1);
+	MemoryContextSwitchTo(caller);
+	UnregisterSnapshot(snapshot);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "invoicing: SPI_execute_snapshot failed: %s",
+			 SPI_result_code_string(rc));
+	return SPI_processed > 0;
+}
+
+/*
+ * keep_seqs
+ *		Whether this transaction's events may keep the seq values they drew.
+ *		Called under the lock, with the events not yet visible to others.
+ *
+ * Always when they are the newest block the sequence has handed out, with
+ * nothing drawn in between or since: every other event, committed or not,
+ * then has a smaller seq.
+ *
+ * When readers wait (0.4 on), also when no other transaction has committed
+ * an event above our first seq.  Writers that hold the lock shared may then
+ * commit in either order, but a reader takes the lock exclusively and so
+ * sees both or neither; and whoever drew a smaller seq than a committed
+ * event's, and has not yet committed, finds that event here and draws again.
+ *
+ * Without readers' help (0.3), a reader may look at any moment, so only the
+ * first rule is safe.
+ */
+static bool
+keep_seqs(bool readers_wait)
+{
+	if (seq_state.xid != GetTopTransactionIdIfAny())
+		return false;
+	if (events_seq_last_value() == seq_state.last &&
+		seq_state.last - seq_state.first + 1 == seq_state.count)
+		return true;
+	return readers_wait && !others_committed_after(seq_state.first);
+}
 
 PG_FUNCTION_INFO_V1(invoicing_events_sequence_trigger);
 
 /*
- * keep_seqs
- *		Whether this transaction's events may keep the seq values they drew:
- *		only when they are the newest block the sequence has handed out, with
- *		nothing drawn in between or since.  Then no transaction that commits
- *		later can hold a smaller seq (whoever drew one before ours finds at
- *		its own commit that it is not the newest block and draws again), and
- *		no committed event lies inside our block.  Called under the lock.
- */
-static bool
-keep_seqs(void)
-{
-	static SPIPlanPtr plan = NULL;
-	bool		isnull;
-	int64		last_value;
-
-	if (seq_state.xid != GetTopTransactionIdIfAny())
-		return false;
-	inv_prepare(&plan, "SELECT last_value FROM " INV_SCHEMA ".events_seq", 0, NULL);
-	inv_exec(plan, NULL, NULL, false, 1);
-	last_value = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											 SPI_tuptable->tupdesc, 1, &isnull));
-	return last_value == seq_state.last &&
-		seq_state.last - seq_state.first + 1 == seq_state.count;
-}
-
-/*
  * events_sequence trigger (AFTER INSERT, deferred to commit, for each row)
  *
- * Makes seq order commit order.  The first call takes a transaction-level
- * advisory lock, held until the commit is complete, so transactions finish
- * their numbering in the order they commit, and a reader that sees an event
- * also sees every event with a smaller seq.  The transaction's events keep
- * the seq values they drew when that is safe (keep_seqs); otherwise each
- * draws a new one, in insertion order (rows arrive in that order), so the
- * events of one transaction keep their order.
+ * Makes seq order the order in which events become visible to a reader of
+ * events_after.  The first call takes a transaction-level advisory lock,
+ * held until the commit is complete.  From 0.4 on (trigger argument
+ * "readers_wait") the lock is taken shared, so writers do not wait for one
+ * another, and events_after takes it exclusively before it takes its
+ * snapshot, so it never sees a commit half-way through numbering.  In 0.3
+ * (no argument) writers take it exclusively and commit one at a time.
+ *
+ * The transaction's events keep the seq values they drew when that is safe
+ * (keep_seqs); otherwise each draws a new one, in insertion order (rows
+ * arrive in that order), so the events of one transaction keep their order.
  */
 Datum
 invoicing_events_sequence_trigger(PG_FUNCTION_ARGS)
@@ -288,16 +390,23 @@ invoicing_events_sequence_trigger(PG_FUNCTION_ARGS)
 	static SPIPlanPtr plan = NULL;
 	TriggerData *td = trigger_data(fcinfo, "events_sequence_trigger");
 	TupleDesc	desc = td->tg_relation->rd_att;
+	Trigger    *trigger = td->tg_trigger;
+	bool		readers_wait = trigger->tgnargs > 0 &&
+		strcmp(trigger->tgargs[0], READERS_WAIT) == 0;
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 	bool		isnull;
 	int64		seq;
 
-	DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(EVENTS_SEQ_LOCK));
+	if (readers_wait)
+		DirectFunctionCall1(pg_advisory_xact_lock_shared_int8,
+							Int64GetDatum(EVENTS_SEQ_LOCK));
+	else
+		DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(EVENTS_SEQ_LOCK));
 	inv_connect();
 	if (!seq_state.decided || seq_state.xid != GetTopTransactionIdIfAny())
 	{
-		seq_state.keep = keep_seqs();
+		seq_state.keep = keep_seqs(readers_wait);
 		seq_state.kept_last = seq_state.last;
 		seq_state.decided = true;
 	}
@@ -315,4 +424,63 @@ invoicing_events_sequence_trigger(PG_FUNCTION_ARGS)
 	}
 	inv_finish();
 	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(invoicing_events_after);
+
+/*
+ * invoicing.events_after(after_seq bigint, max_events integer = 100)
+ *		returns setof invoicing.events
+ *
+ * The events after a consumer's cursor, in seq order.  It first waits for
+ * the transactions that are committing events (they hold the lock shared
+ * from numbering to the end of their commit), then reads with a snapshot
+ * taken before anyone else can start numbering: every event it returns
+ * comes after every event that can still commit.  The lock is held only
+ * while the snapshot is taken.  NULL arguments read as 0 and 100.
+ */
+Datum
+invoicing_events_after(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan = NULL;
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			argtypes[2] = {INT8OID, INT4OID};
+	Datum		values[2];
+	LOCKTAG		tag;
+	Snapshot	snapshot;
+	uint64		i;
+	int			rc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	values[0] = Int64GetDatum(PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0));
+	values[1] = Int32GetDatum(PG_ARGISNULL(1) ? 100 : Max(PG_GETARG_INT32(1), 0));
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (EVENTS_SEQ_LOCK >> 32),
+						 (uint32) EVENTS_SEQ_LOCK, 1);	/* as for a bigint key */
+	(void) LockAcquire(&tag, ExclusiveLock, true, false);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	LockRelease(&tag, ExclusiveLock, true);
+
+	PG_TRY();
+	{
+		inv_connect();
+		inv_prepare(&plan,
+					"SELECT * FROM " INV_SCHEMA ".events"
+					" WHERE seq OPERATOR(pg_catalog.>) $1 ORDER BY seq LIMIT $2",
+					2, argtypes);
+		rc = SPI_execute_snapshot(plan, values, NULL, snapshot, InvalidSnapshot,
+								  true, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "invoicing: SPI_execute_snapshot failed: %s",
+				 SPI_result_code_string(rc));
+		for (i = 0; i < SPI_processed; i++)
+			tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+		inv_finish();
+	}
+	PG_FINALLY();
+	{
+		UnregisterSnapshot(snapshot);
+	}
+	PG_END_TRY();
+	return (Datum) 0;
 }

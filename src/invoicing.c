@@ -75,7 +75,10 @@ inv_finish(void)
  *
  * Every query text is a constant that qualifies each object with the schema
  * and each operator with pg_catalog, so the plan means the same thing under
- * any search_path.
+ * any search_path.  Plans are always generic: every statement looks rows up
+ * by key, where a plan made for the parameters' values is no better, and
+ * planning again on each call (the plan cache's choice for some of them,
+ * such as a page of payments with LIMIT $n) was a measurable cost.
  */
 SPIPlanPtr
 inv_prepare(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes)
@@ -83,7 +86,8 @@ inv_prepare(SPIPlanPtr *slot, const char *sql, int nargs, const Oid *argtypes)
 	if (*slot == NULL)
 	{
 		MemoryContext caller = CurrentMemoryContext;
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+		SPIPlanPtr	plan = SPI_prepare_cursor(sql, nargs, (Oid *) argtypes,
+											  CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "invoicing: SPI_prepare failed (%s): %s",
