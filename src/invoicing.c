@@ -18,6 +18,7 @@
 #include "catalog/pg_enum.h"
 #include "commands/sequence.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
 #include "utils/syscache.h"
 #include "utils/jsonb.h"
 #include "utils/rel.h"
@@ -32,6 +33,9 @@ PG_MODULE_MAGIC;
  * It is restored on every exit path, so a caught error cannot leave it set.
  */
 static int	internal_depth = 0;
+
+/* Counts the results inv_exec produces (see spi_row). */
+static uint64 spi_result_generation = 0;
 
 /*
  * inv_internal_write
@@ -112,7 +116,10 @@ inv_exec(SPIPlanPtr plan, Datum *values, const char *nulls, bool read_only,
 		 long count)
 {
 	MemoryContext caller = CurrentMemoryContext;
-	int			rc = SPI_execute_plan(plan, values, nulls, read_only, count);
+	int			rc;
+
+	spi_result_generation++;
+	rc = SPI_execute_plan(plan, values, nulls, read_only, count);
 
 	MemoryContextSwitchTo(caller);
 	if (rc < 0)
@@ -145,6 +152,28 @@ inv_exec_internal(SPIPlanPtr plan, Datum *values, const char *nulls)
 }
 
 /*
+ * The copy of the last SPI result's descriptor that spi_row made, shared by
+ * the rows it copies from that result into the same memory context.  A
+ * reset callback on that context forgets it before the memory goes.  Every
+ * caller of spi_row reads a result of inv_exec, which counts them.
+ */
+static uint64 desc_generation = 0;
+static SPITupleTable *desc_source = NULL;
+static MemoryContext desc_context = NULL;
+static TupleDesc desc_copy = NULL;
+
+static void
+forget_desc_copy(void *arg)
+{
+	if (desc_copy == (TupleDesc) arg)
+	{
+		desc_source = NULL;
+		desc_context = NULL;
+		desc_copy = NULL;
+	}
+}
+
+/*
  * spi_row
  *		Row i of the last SPI result, copied into the current memory context.
  */
@@ -153,8 +182,20 @@ spi_row(int i)
 {
 	Row		   *row = palloc(sizeof(Row));
 
-	row_from_tuple(row, CreateTupleDescCopy(SPI_tuptable->tupdesc),
-				   heap_copytuple(SPI_tuptable->vals[i]));
+	if (desc_copy == NULL || desc_generation != spi_result_generation ||
+		desc_source != SPI_tuptable || desc_context != CurrentMemoryContext)
+	{
+		MemoryContextCallback *cb = palloc(sizeof(MemoryContextCallback));
+
+		desc_generation = spi_result_generation;
+		desc_source = SPI_tuptable;
+		desc_context = CurrentMemoryContext;
+		desc_copy = CreateTupleDescCopy(SPI_tuptable->tupdesc);
+		cb->func = forget_desc_copy;
+		cb->arg = desc_copy;
+		MemoryContextRegisterResetCallback(CurrentMemoryContext, cb);
+	}
+	row_from_tuple(row, desc_copy, heap_copytuple(SPI_tuptable->vals[i]));
 	return row;
 }
 
@@ -183,6 +224,29 @@ row_to_tuple(Row *row)
 }
 
 /*
+ * Where a column was last found, by (name, number of columns): the names
+ * are constants of the code, so a column is almost always where it was
+ * last time.  A hint only: row_attnum checks the name before trusting it.
+ */
+#define ATTNUM_CACHE_SIZE 512
+static int	attnum_cache[ATTNUM_CACHE_SIZE];
+static bool attnum_cache_ready = false;
+
+static uint32
+attnum_slot(TupleDesc desc, const char *name)
+{
+	uint64		h = (uint64) (uintptr_t) name * UINT64CONST(0x9E3779B97F4A7C15) +
+		(uint64) desc->natts * 31;
+
+	if (!attnum_cache_ready)
+	{
+		memset(attnum_cache, -1, sizeof(attnum_cache));
+		attnum_cache_ready = true;
+	}
+	return (uint32) (h >> 40) % ATTNUM_CACHE_SIZE;
+}
+
+/*
  * row_attnum
  *		Zero-based index of a column; a missing column is a can't-happen case.
  */
@@ -190,13 +254,25 @@ int
 row_attnum(Row *row, const char *name)
 {
 	int			i;
+	uint32		slot = attnum_slot(row->desc, name);
+	int			cached = attnum_cache[slot];
 
+	if (cached >= 0 && cached < row->desc->natts)
+	{
+		Form_pg_attribute att = TupleDescAttr(row->desc, cached);
+
+		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+			return cached;
+	}
 	for (i = 0; i < row->desc->natts; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(row->desc, i);
 
 		if (!att->attisdropped && strcmp(NameStr(att->attname), name) == 0)
+		{
+			attnum_cache[slot] = i;
 			return i;
+		}
 	}
 	elog(ERROR, "invoicing: column \"%s\" not found", name);
 	return -1;					/* keep compiler quiet */
@@ -267,21 +343,64 @@ row_text(Row *row, const char *name)
 }
 
 /*
+ * Labels of enum values by pg_enum OID, so that reading a status does not
+ * look its type and label up in the catalogs each time.  Any change to
+ * pg_enum (an ALTER TYPE ... ADD VALUE, a dropped type) empties it.
+ */
+#define ENUM_CACHE_SIZE 64
+
+typedef struct EnumLabel
+{
+	Oid			oid;
+	char		label[NAMEDATALEN];
+} EnumLabel;
+
+static EnumLabel enum_cache[ENUM_CACHE_SIZE];
+static bool enum_cache_registered = false;
+
+static void
+enum_cache_reset(Datum arg, int cacheid, uint32 hashvalue)
+{
+	int			i;
+
+	for (i = 0; i < ENUM_CACHE_SIZE; i++)
+		enum_cache[i].oid = InvalidOid;
+}
+
+/*
  * row_enum
- *		An enum column's label, or NULL.
+ *		An enum column's label, or NULL.  Only for columns of enum types.
  */
 char *
 row_enum(Row *row, const char *name)
 {
 	int			i = row_attnum(row, name);
-	Oid			typ = TupleDescAttr(row->desc, i)->atttypid;
-	Oid			outfunc;
-	bool		isvarlena;
+	Oid			value;
+	EnumLabel  *entry;
 
 	if (row->nulls[i])
 		return NULL;
-	getTypeOutputInfo(typ, &outfunc, &isvarlena);
-	return OidOutputFunctionCall(outfunc, row->values[i]);
+	if (!enum_cache_registered)
+	{
+		enum_cache_reset((Datum) 0, ENUMOID, 0);
+		CacheRegisterSyscacheCallback(ENUMOID, enum_cache_reset, (Datum) 0);
+		enum_cache_registered = true;
+	}
+	value = DatumGetObjectId(row->values[i]);
+	entry = &enum_cache[value % ENUM_CACHE_SIZE];
+	if (entry->oid != value || !OidIsValid(value))
+	{
+		HeapTuple	tup = SearchSysCache1(ENUMOID, ObjectIdGetDatum(value));
+
+		if (!HeapTupleIsValid(tup))
+			elog(ERROR, "invoicing: invalid internal value %u for enum column \"%s\"",
+				 value, name);
+		strlcpy(entry->label, NameStr(((Form_pg_enum) GETSTRUCT(tup))->enumlabel),
+				NAMEDATALEN);
+		entry->oid = value;
+		ReleaseSysCache(tup);
+	}
+	return pstrdup(entry->label);
 }
 
 void
