@@ -229,6 +229,25 @@ compare_files "pg_dump --schema-only --binary-upgrade (every member object) of A
 compare_files "catalog listing of the extension's objects of A and B" \
     "$_T_TMPDIR/A.catalog.txt" "$_T_TMPDIR/B.catalog.txt" || true
 
+# numbering_lock DB TAG: the mode in which a transaction that wrote an event
+# holds the event-numbering lock once its events are numbered (0.3:
+# ExclusiveLock, writers commit one at a time; 0.4 on: ShareLock, and
+# events_after waits instead).  The transaction is rolled back.
+numbering_lock() {
+    "${PSQL[@]}" -At -d "$1" <<SQL | tail -n 1
+SET client_min_messages = warning;
+BEGIN;
+SELECT invoicing.create_customer(id => 'cus_lock_$2');
+SELECT invoicing.create_invoice('cus_lock_$2', 'usd', id => 'in_lock_$2');
+SELECT invoicing.add_invoice_line('in_lock_$2', 100);
+SELECT invoicing.finalize_invoice('in_lock_$2') IS NOT NULL;
+SET CONSTRAINTS ALL IMMEDIATE;
+SELECT coalesce(string_agg(mode, ','), 'none') FROM pg_locks
+ WHERE locktype = 'advisory' AND pid = pg_backend_pid();
+ROLLBACK;
+SQL
+}
+
 # ---------------------------------------------------------------------------
 section "(c)(d) each old version with data, then one ALTER EXTENSION UPDATE to $NEWEST"
 for v in "${VERSIONS[@]}"; do
@@ -242,7 +261,17 @@ for v in "${VERSIONS[@]}"; do
         && ok "database made at $v: (d) payment flow, credit notes where present, JSON" \
         || fail "database made at $v: (d) the fixture failed"
     check_invariants "$db" "database made at $v" || true
+    if [[ "$v" == 0.3 ]]; then
+        got="$(numbering_lock "$db" before)"
+        [[ "$got" == ExclusiveLock ]] \
+            && ok "database at 0.3 on the new library: event numbering keeps 0.3's exclusive lock" \
+            || fail "database at 0.3 on the new library: numbering lock is '$got', not ExclusiveLock"
+    fi
     update_checked "$db" "$v -> $NEWEST in one ALTER EXTENSION UPDATE" "ALTER EXTENSION $EXT UPDATE" || true
+    got="$(numbering_lock "$db" after)"
+    [[ "$got" == ShareLock ]] \
+        && ok "$v -> $NEWEST: event numbering takes the lock shared (events_after waits instead)" \
+        || fail "$v -> $NEWEST: numbering lock is '$got', not ShareLock"
     got="$(extversion "$db")"
     [[ "$got" == "$NEWEST" ]] || fail "$v: extversion is $got after ALTER EXTENSION UPDATE"
     check_invariants "$db" "$v -> $NEWEST: after the update" || true
