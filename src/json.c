@@ -211,9 +211,43 @@ jmetadata(json_t *parent, const char *key, Row *row, const char *col)
 	}
 }
 
-/* numeric constructors (declared here: utils/builtins.h clashes with jansson) */
-extern Datum int8_numeric(PG_FUNCTION_ARGS);
+/* declared here: utils/builtins.h clashes with jansson */
 extern Datum float8_numeric(PG_FUNCTION_ARGS);
+
+/* A key of an object being pushed, with its value. */
+typedef struct JsonKey
+{
+	const char *key;
+	size_t		len;
+	json_t	   *member;
+} JsonKey;
+
+/*
+ * sort_keys
+ *		Put an object's keys in jsonb's order (shorter first, then bytewise),
+ *		so that pushJsonbValue finds them sorted and does not sort them
+ *		again.  Insertion sort: objects have a few dozen keys at most.
+ */
+static void
+sort_keys(JsonKey *keys, size_t n)
+{
+	size_t		i;
+
+	for (i = 1; i < n; i++)
+	{
+		JsonKey		k = keys[i];
+		size_t		j = i;
+
+		while (j > 0 &&
+			   (keys[j - 1].len > k.len ||
+				(keys[j - 1].len == k.len && memcmp(keys[j - 1].key, k.key, k.len) > 0)))
+		{
+			keys[j] = keys[j - 1];
+			j--;
+		}
+		keys[j] = k;
+	}
+}
 
 /*
  * push_json
@@ -230,20 +264,32 @@ push_json(JsonbParseState **state, json_t *value, JsonbIteratorToken token)
 	{
 		case JSON_OBJECT:
 			{
+				size_t		n = json_object_size(value);
+				JsonKey    *keys = palloc(sizeof(JsonKey) * Max(n, 1));
 				const char *key;
 				json_t	   *member;
+				size_t		i = 0;
 
-				pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
 				json_object_foreach(value, key, member)
+				{
+					keys[i].key = key;
+					keys[i].len = strlen(key);
+					keys[i].member = member;
+					i++;
+				}
+				sort_keys(keys, i);
+				pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
+				for (n = i, i = 0; i < n; i++)
 				{
 					JsonbValue	k;
 
 					k.type = jbvString;
-					k.val.string.val = (char *) key;
-					k.val.string.len = strlen(key);
+					k.val.string.val = (char *) keys[i].key;
+					k.val.string.len = (int) keys[i].len;
 					pushJsonbValue(state, WJB_KEY, &k);
-					push_json(state, member, WJB_VALUE);
+					push_json(state, keys[i].member, WJB_VALUE);
 				}
+				pfree(keys);
 				return pushJsonbValue(state, WJB_END_OBJECT, NULL);
 			}
 		case JSON_ARRAY:
@@ -263,8 +309,7 @@ push_json(JsonbParseState **state, json_t *value, JsonbIteratorToken token)
 			break;
 		case JSON_INTEGER:
 			v.type = jbvNumeric;
-			v.val.numeric = DatumGetNumeric(DirectFunctionCall1(int8_numeric,
-																Int64GetDatum(json_integer_value(value))));
+			v.val.numeric = int64_to_numeric(json_integer_value(value));
 			break;
 		case JSON_REAL:
 			v.type = jbvNumeric;
