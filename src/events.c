@@ -354,8 +354,12 @@ others_committed_after(int64 first)
  * event's, and has not yet committed, finds that event here and draws again.
  *
  * Without readers' help (0.3), a reader may look at any moment, so only the
- * first rule is safe.
+ * first rule is safe.  The second is checked for transactions with a few
+ * events only (its query compares each event it meets with ours); a large
+ * batch that is not the newest block draws its seqs again, as in 0.3.
  */
+#define KEEP_CHECK_MAX_EVENTS 64
+
 static bool
 keep_seqs(bool readers_wait)
 {
@@ -364,7 +368,8 @@ keep_seqs(bool readers_wait)
 	if (events_seq_last_value() == seq_state.last &&
 		seq_state.last - seq_state.first + 1 == seq_state.count)
 		return true;
-	return readers_wait && !others_committed_after(seq_state.first);
+	return readers_wait && seq_state.count <= KEEP_CHECK_MAX_EVENTS &&
+		!others_committed_after(seq_state.first);
 }
 
 PG_FUNCTION_INFO_V1(invoicing_events_sequence_trigger);
@@ -458,8 +463,16 @@ invoicing_events_after(PG_FUNCTION_ARGS)
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (EVENTS_SEQ_LOCK >> 32),
 						 (uint32) EVENTS_SEQ_LOCK, 1);	/* as for a bigint key */
 	(void) LockAcquire(&tag, ExclusiveLock, true, false);
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
-	LockRelease(&tag, ExclusiveLock, true);
+	PG_TRY();
+	{
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+	}
+	PG_FINALLY();
+	{
+		/* a session lock outlives an error: never leave it behind */
+		LockRelease(&tag, ExclusiveLock, true);
+	}
+	PG_END_TRY();
 
 	PG_TRY();
 	{
