@@ -18,7 +18,9 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_sequence.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "fmgr.h"
@@ -30,7 +32,9 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/resowner.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "invoicing.h"
 
@@ -81,19 +85,22 @@ remember_seq(int64 seq)
 
 	if (seq_state.xid != xid)
 	{
-		seq_state.xid = xid;
-		seq_state.first = seq;
-		seq_state.count = 0;
+		int64	   *seqs = MemoryContextAlloc(TopTransactionContext, sizeof(int64) * 8);
+
+		seq_state.seqs = seqs;
 		seq_state.maxseqs = 8;
-		seq_state.seqs = MemoryContextAlloc(TopTransactionContext,
-											sizeof(int64) * seq_state.maxseqs);
+		seq_state.count = 0;
+		seq_state.first = seq;
 		seq_state.decided = false;
 		seq_state.keep = false;
+		seq_state.xid = xid;
 	}
 	if (seq_state.count == seq_state.maxseqs)
 	{
+		int64	   *seqs = repalloc(seq_state.seqs, sizeof(int64) * seq_state.maxseqs * 2);
+
+		seq_state.seqs = seqs;
 		seq_state.maxseqs *= 2;
-		seq_state.seqs = repalloc(seq_state.seqs, sizeof(int64) * seq_state.maxseqs);
 	}
 	seq_state.seqs[seq_state.count++] = seq;
 	seq_state.last = seq;
@@ -372,6 +379,70 @@ keep_seqs(bool readers_wait)
 		!others_committed_after(seq_state.first);
 }
 
+/*
+ * numbering_tag
+ *		The advisory lock tag of EVENTS_SEQ_LOCK, the same one
+ *		pg_advisory_xact_lock(bigint) and its shared form use.
+ */
+static void
+numbering_tag(LOCKTAG *tag)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) (EVENTS_SEQ_LOCK >> 32),
+						 (uint32) EVENTS_SEQ_LOCK, 1);
+}
+
+/*
+ * lock_numbering
+ *		Take the numbering lock for the rest of the transaction.  It belongs
+ *		to the top transaction, not to the current subtransaction: a ROLLBACK
+ *		TO after an early numbering (SET CONSTRAINTS ALL IMMEDIATE) must not
+ *		release it, since the decision made under it stands until commit.
+ */
+static void
+lock_numbering(LOCKMODE mode)
+{
+	ResourceOwner saved = CurrentResourceOwner;
+	LOCKTAG		tag;
+
+	numbering_tag(&tag);
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	PG_TRY();
+	{
+		(void) LockAcquire(&tag, mode, false, false);
+	}
+	PG_FINALLY();
+	{
+		CurrentResourceOwner = saved;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * require_seq_cache_1
+ *		Numbering relies on nextval handing out increasing values to every
+ *		backend, which a sequence cache would break (55000).
+ */
+static void
+require_seq_cache_1(void)
+{
+	Oid			seqoid = get_relname_relid("events_seq",
+										   get_namespace_oid(INV_SCHEMA, false));
+	HeapTuple	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqoid));
+	int64		cache;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "invoicing: sequence " INV_SCHEMA ".events_seq is missing");
+	cache = ((Form_pg_sequence) GETSTRUCT(tup))->seqcache;
+	ReleaseSysCache(tup);
+	if (cache != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("sequence " INV_SCHEMA ".events_seq has CACHE " INT64_FORMAT ", events need CACHE 1",
+						cache),
+				 errdetail("With a cache, backends hand out seq values out of order, and a consumer could miss events."),
+				 errhint("ALTER SEQUENCE " INV_SCHEMA ".events_seq CACHE 1;")));
+}
+
 PG_FUNCTION_INFO_V1(invoicing_events_sequence_trigger);
 
 /*
@@ -403,14 +474,11 @@ invoicing_events_sequence_trigger(PG_FUNCTION_ARGS)
 	bool		isnull;
 	int64		seq;
 
-	if (readers_wait)
-		DirectFunctionCall1(pg_advisory_xact_lock_shared_int8,
-							Int64GetDatum(EVENTS_SEQ_LOCK));
-	else
-		DirectFunctionCall1(pg_advisory_xact_lock_int8, Int64GetDatum(EVENTS_SEQ_LOCK));
+	lock_numbering(readers_wait ? ShareLock : ExclusiveLock);
 	inv_connect();
 	if (!seq_state.decided || seq_state.xid != GetTopTransactionIdIfAny())
 	{
+		require_seq_cache_1();
 		seq_state.keep = keep_seqs(readers_wait);
 		seq_state.kept_last = seq_state.last;
 		seq_state.decided = true;
@@ -443,6 +511,11 @@ PG_FUNCTION_INFO_V1(invoicing_events_after);
  * taken before anyone else can start numbering: every event it returns
  * comes after every event that can still commit.  The lock is held only
  * while the snapshot is taken.  NULL arguments read as 0 and 100.
+ *
+ * The caller's own uncommitted events are left out: their seq is not final
+ * until the caller commits, and they are returned after that.  On a standby
+ * commits replay in WAL order, which can differ from seq order, so it
+ * refuses to run there (55000).
  */
 Datum
 invoicing_events_after(PG_FUNCTION_ARGS)
@@ -453,41 +526,77 @@ invoicing_events_after(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	LOCKTAG		tag;
 	Snapshot	snapshot;
-	uint64		i;
-	int			rc;
+
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("events_after cannot run on a standby"),
+				 errdetail("A standby makes commits visible in WAL order, which can differ from seq order, so a consumer could miss an event."),
+				 errhint("Read events from the primary.")));
 
 	InitMaterializedSRF(fcinfo, 0);
 	values[0] = Int64GetDatum(PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0));
 	values[1] = Int32GetDatum(PG_ARGISNULL(1) ? 100 : Max(PG_GETARG_INT32(1), 0));
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (EVENTS_SEQ_LOCK >> 32),
-						 (uint32) EVENTS_SEQ_LOCK, 1);	/* as for a bigint key */
-	(void) LockAcquire(&tag, ExclusiveLock, true, false);
-	PG_TRY();
-	{
-		snapshot = RegisterSnapshot(GetLatestSnapshot());
-	}
-	PG_FINALLY();
-	{
-		/* a session lock outlives an error: never leave it behind */
-		LockRelease(&tag, ExclusiveLock, true);
-	}
-	PG_END_TRY();
+	/*
+	 * A transaction lock, released as soon as the snapshot is taken; an
+	 * error or cancel at any point leaves it to abort to release.
+	 */
+	numbering_tag(&tag);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	LockRelease(&tag, ExclusiveLock, false);
 
 	PG_TRY();
 	{
+		TupleDesc	out = rsinfo->setDesc;
+		Datum	   *outvalues = palloc(sizeof(Datum) * out->natts);
+		bool	   *outnulls = palloc(sizeof(bool) * out->natts);
+		int		   *from = palloc(sizeof(int) * out->natts);
+		int			xmin_col;
+		uint64		i;
+		int			rc;
+		int			a;
+
 		inv_connect();
 		inv_prepare(&plan,
-					"SELECT * FROM " INV_SCHEMA ".events"
-					" WHERE seq OPERATOR(pg_catalog.>) $1 ORDER BY seq LIMIT $2",
+					"SELECT e.*, e.xmin FROM " INV_SCHEMA ".events e"
+					" WHERE e.seq OPERATOR(pg_catalog.>) $1 ORDER BY e.seq LIMIT $2",
 					2, argtypes);
 		rc = SPI_execute_snapshot(plan, values, NULL, snapshot, InvalidSnapshot,
 								  true, false, 0);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "invoicing: SPI_execute_snapshot failed: %s",
 				 SPI_result_code_string(rc));
+
+		/* output columns by name: the row type may hold dropped columns */
+		xmin_col = SPI_tuptable->tupdesc->natts;
+		for (a = 0; a < out->natts; a++)
+			from[a] = TupleDescAttr(out, a)->attisdropped ? SPI_ERROR_NOATTRIBUTE :
+				SPI_fnumber(SPI_tuptable->tupdesc, NameStr(TupleDescAttr(out, a)->attname));
+
 		for (i = 0; i < SPI_processed; i++)
-			tuplestore_puttuple(rsinfo->setResult, SPI_tuptable->vals[i]);
+		{
+			HeapTuple	tup = SPI_tuptable->vals[i];
+			bool		isnull;
+			TransactionId xmin = DatumGetTransactionId(SPI_getbinval(tup, SPI_tuptable->tupdesc,
+																	 xmin_col, &isnull));
+
+			if (TransactionIdIsCurrentTransactionId(xmin))
+				continue;		/* our own, not yet numbered for good */
+			for (a = 0; a < out->natts; a++)
+			{
+				if (from[a] <= 0)
+				{
+					outvalues[a] = (Datum) 0;
+					outnulls[a] = true;
+				}
+				else
+					outvalues[a] = SPI_getbinval(tup, SPI_tuptable->tupdesc, from[a],
+												 &outnulls[a]);
+			}
+			tuplestore_putvalues(rsinfo->setResult, out, outvalues, outnulls);
+		}
 		inv_finish();
 	}
 	PG_FINALLY();

@@ -82,6 +82,10 @@ SELECT invoicing.update_payment_intent('pi_rgr2', 'succeeded')->>'status' AS sta
 SELECT invoicing.create_credit_note('in_rgr2', 700, refund_amount => 100)->>'type' AS type;
 SELECT invoicing.invoice_json('in_rgr2') ->> 'status' AS status,
        invoicing.invoice_json('in_rgr2') ->> 'amount_paid' AS amount_paid;
+SELECT count(*) AS via_events_after,
+       (SELECT count(*) FROM invoicing.events
+         WHERE object_id OPERATOR(pg_catalog.=) 'in_rgr2') AS in_table
+  FROM invoicing.events_after(0, 1000) e WHERE e.object_id OPERATOR(pg_catalog.=) 'in_rgr2';
 RESET search_path;
 SELECT p.payment_intent, r.amount
   FROM invoicing.refunds r JOIN invoicing.invoice_payments p ON p.id = r.invoice_payment
@@ -90,3 +94,20 @@ SELECT * FROM invoicing.check_invariants() WHERE object_id LIKE '%rgr%';
 SET client_min_messages = warning;
 DROP SCHEMA rgr_evil CASCADE;
 RESET client_min_messages;
+
+-- 7. Event numbering needs events_seq to hand out increasing values to every
+--    backend: a sequence cache would break that, so a transaction that
+--    writes events with a cached events_seq fails at commit (55000) and
+--    changes nothing (the ALTER SEQUENCE goes with it).
+SELECT invoicing.create_customer(id => 'cus_rgr3');
+SELECT invoicing.create_invoice('cus_rgr3', 'usd', id => 'in_rgr3');
+SELECT invoicing.add_invoice_line('in_rgr3', 500) IS NOT NULL AS added;
+BEGIN;
+ALTER SEQUENCE invoicing.events_seq CACHE 5;
+SELECT invoicing.finalize_invoice('in_rgr3')->>'status' AS status;
+COMMIT;
+SELECT status, (SELECT count(*) FROM invoicing.events WHERE object_id = 'in_rgr3') AS events,
+       (SELECT seqcache FROM pg_sequence WHERE seqrelid = 'invoicing.events_seq'::regclass) AS cache
+  FROM invoicing.invoices WHERE id = 'in_rgr3';
+SELECT invoicing.finalize_invoice('in_rgr3')->>'status' AS status;
+SELECT count(*) AS events FROM invoicing.events WHERE object_id = 'in_rgr3';
