@@ -235,15 +235,14 @@ static bool attnum_cache_ready = false;
 static uint32
 attnum_slot(TupleDesc desc, const char *name)
 {
-	uint64		h = (uint64) (uintptr_t) name * UINT64CONST(0x9E3779B97F4A7C15) +
-		(uint64) desc->natts * 31;
+	uint64		h = (uint64) (uintptr_t) name * UINT64CONST(0x9E3779B97F4A7C15);
 
 	if (!attnum_cache_ready)
 	{
 		memset(attnum_cache, -1, sizeof(attnum_cache));
 		attnum_cache_ready = true;
 	}
-	return (uint32) (h >> 40) % ATTNUM_CACHE_SIZE;
+	return ((uint32) (h >> 40) ^ ((uint32) desc->natts * 31)) % ATTNUM_CACHE_SIZE;
 }
 
 /*

@@ -36,12 +36,14 @@ static bool read_only = true;
 
 /*
  * jset
- *		Set a key; a NULL value means jansson ran out of memory.
+ *		Set a key; a NULL value means jansson ran out of memory.  Keys are
+ *		this file's constants or come from a jsonb value, so they are valid
+ *		in the server encoding already: jansson's UTF-8 check is skipped.
  */
 static void
 jset(json_t *obj, const char *key, json_t *value)
 {
-	if (value == NULL || json_object_set_new(obj, key, value) != 0)
+	if (value == NULL || json_object_set_new_nocheck(obj, key, value) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("out of memory while building JSON")));
