@@ -284,6 +284,21 @@ invoicing_events_trigger(PG_FUNCTION_ARGS)
 #define READERS_WAIT "readers_wait"
 
 /*
+ * events_seq_oid
+ *		The sequence events draw their seq from.
+ */
+static Oid
+events_seq_oid(void)
+{
+	Oid			seqoid = get_relname_relid("events_seq",
+										   get_namespace_oid(INV_SCHEMA, false));
+
+	if (!OidIsValid(seqoid))
+		elog(ERROR, "invoicing: sequence " INV_SCHEMA ".events_seq is missing");
+	return seqoid;
+}
+
+/*
  * events_seq_last_value
  *		The last value the events sequence handed out (0 before the first).
  */
@@ -291,12 +306,9 @@ static int64
 events_seq_last_value(void)
 {
 	LOCAL_FCINFO(fcinfo, 1);
-	Oid			nsp = get_namespace_oid(INV_SCHEMA, false);
-	Oid			seqoid = get_relname_relid("events_seq", nsp);
+	Oid			seqoid = events_seq_oid();
 	Datum		result;
 
-	if (!OidIsValid(seqoid))
-		elog(ERROR, "invoicing: sequence " INV_SCHEMA ".events_seq is missing");
 	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
 	fcinfo->args[0].value = ObjectIdGetDatum(seqoid);
 	fcinfo->args[0].isnull = false;
@@ -425,9 +437,7 @@ lock_numbering(LOCKMODE mode)
 static void
 require_seq_cache_1(void)
 {
-	Oid			seqoid = get_relname_relid("events_seq",
-										   get_namespace_oid(INV_SCHEMA, false));
-	HeapTuple	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(seqoid));
+	HeapTuple	tup = SearchSysCache1(SEQRELID, ObjectIdGetDatum(events_seq_oid()));
 	int64		cache;
 
 	if (!HeapTupleIsValid(tup))
