@@ -200,20 +200,14 @@ invoicing_is_valid_currency(PG_FUNCTION_ARGS)
 void
 require_customer(const char *customer)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
+	static KeyRead by_id = {"customers", NULL,
+		"SELECT * FROM " INV_SCHEMA ".customers WHERE id" EQ "$1 LIMIT $2", NULL};
 
 	if (customer == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("customer must not be null")));
-	inv_prepare(&plan,
-				"SELECT 1 FROM " INV_SCHEMA ".customers WHERE id" EQ "$1",
-				1, argtypes);
-	values[0] = CStringGetTextDatum(customer);
-	inv_exec(plan, values, NULL, true, 1);
-	if (SPI_processed == 0)
+	if (read_one(&by_id, customer, false) == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no such customer: \"%s\"", customer)));

@@ -73,6 +73,23 @@ extern void inv_finish(void);
 /* Reading SPI results */
 extern Row *spi_row(int i);
 
+/*
+ * Reading rows by key without a query (reads.c): the table and index it
+ * scans, and the same read as a query ($1 the key, $2 the limit) for a
+ * table under row-level security, with the slot that caches its plan.
+ */
+typedef struct KeyRead
+{
+	const char *table;
+	const char *index;			/* NULL: the primary key */
+	const char *sql;
+	SPIPlanPtr	plan;
+} KeyRead;
+
+extern int	read_by_key(KeyRead *kr, Datum key, int limit, bool after_write,
+						Row ***rows);
+extern Row *read_one(KeyRead *kr, const char *id, bool after_write);
+
 /* Checked arithmetic (22003 on overflow) */
 extern int64 add_amounts(int64 a, int64 b);
 extern int64 sub_amounts(int64 a, int64 b);

@@ -344,30 +344,30 @@ render_jsonb(json_t *root)
 	return JsonbPGetDatum(JsonbValueToJsonb(push_json(&state, root, WJB_VALUE)));
 }
 
+/* Objects by id, through the primary key */
+#define BY_ID(table) {table, NULL, \
+	"SELECT * FROM " INV_SCHEMA "." table " WHERE id" EQ "$1 LIMIT $2", NULL}
+static KeyRead by_id_invoices = BY_ID("invoices");
+static KeyRead by_id_invoice_payments = BY_ID("invoice_payments");
+static KeyRead by_id_payment_intents = BY_ID("payment_intents");
+static KeyRead by_id_balance_transactions = BY_ID("customer_balance_transactions");
+static KeyRead by_id_credit_notes = BY_ID("credit_notes");
+
 /*
  * fetch_row
  *		The row of an object by id (P0002 when missing).  Caller is
  *		connected to SPI.
  */
 static Row *
-fetch_row(SPIPlanPtr *slot, const char *table, const char *object, const char *id)
+fetch_row(KeyRead *kr, const char *object, const char *id)
 {
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		values[1];
+	Row		   *row = read_one(kr, id, !read_only);
 
-	if (*slot == NULL)
-	{
-		char	   *sql = psprintf("SELECT * FROM " INV_SCHEMA ".%s WHERE id" EQ "$1", table);
-
-		inv_prepare(slot, sql, 1, argtypes);
-	}
-	values[0] = text_datum(id);
-	inv_exec(*slot, values, NULL, read_only, 1);
-	if (SPI_processed == 0)
+	if (row == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("no such %s: \"%s\"", object, id)));
-	return spi_row(0);
+	return row;
 }
 
 /*
@@ -411,10 +411,11 @@ fill_invoice_payment(json_t *o, Row *p)
 static void
 fill_payments_list(json_t *list, const char *invoice)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			argtypes[2] = {TEXTOID, INT4OID};
-	Datum		values[2];
+	static KeyRead page = {"invoice_payments", "invoice_payments_newest",
+		"SELECT * FROM " INV_SCHEMA ".invoice_payments WHERE invoice" EQ "$1"
+	" ORDER BY created DESC, seq DESC LIMIT $2", NULL};
 	json_t	   *data = json_array();
+	Row		  **rows;
 	int			n;
 	int			i;
 
@@ -425,14 +426,8 @@ fill_payments_list(json_t *list, const char *invoice)
 	jset(list, "object", json_string("list"));
 	jset(list, "data", data);
 
-	inv_prepare(&plan,
-				"SELECT * FROM " INV_SCHEMA ".invoice_payments WHERE invoice" EQ "$1"
-				" ORDER BY created DESC, seq DESC LIMIT $2",
-				2, argtypes);
-	values[0] = text_datum(invoice);
-	values[1] = Int32GetDatum(PAYMENTS_PAGE + 1);
-	inv_exec(plan, values, NULL, read_only, 0);
-	n = (int) SPI_processed;
+	/* newest first: the index is on (invoice, created DESC, seq DESC) */
+	n = read_by_key(&page, text_datum(invoice), PAYMENTS_PAGE + 1, !read_only, &rows);
 	for (i = 0; i < n && i < PAYMENTS_PAGE; i++)
 	{
 		json_t	   *o = jnew_object();
@@ -441,7 +436,7 @@ fill_payments_list(json_t *list, const char *invoice)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory while building JSON")));
-		fill_invoice_payment(o, spi_row(i));
+		fill_invoice_payment(o, rows[i]);
 	}
 	jset(list, "has_more", json_boolean(n > PAYMENTS_PAGE));
 	jset(list, "url", json_string(psprintf("/v1/invoices/%s/payments", invoice)));
@@ -645,7 +640,6 @@ credit_note_view(Row *cn, CreditNoteAlloc *fresh)
 Datum
 object_jsonb(ObjectKind kind, const char *id, bool after_write)
 {
-	static SPIPlanPtr plans[6];
 	json_t	   *volatile root = NULL;
 	volatile Datum result = (Datum) 0;
 
@@ -660,24 +654,24 @@ object_jsonb(ObjectKind kind, const char *id, bool after_write)
 		{
 			case OBJ_INVOICE:
 			case OBJ_INVOICE_EXPANDED:
-				row = fetch_row(&plans[OBJ_INVOICE], "invoices", "invoice", id);
+				row = fetch_row(&by_id_invoices, "invoice", id);
 				fill_invoice(root, row, kind == OBJ_INVOICE_EXPANDED);
 				break;
 			case OBJ_INVOICE_PAYMENT:
-				row = fetch_row(&plans[kind], "invoice_payments", "invoice payment", id);
+				row = fetch_row(&by_id_invoice_payments, "invoice payment", id);
 				fill_invoice_payment(root, row);
 				break;
 			case OBJ_PAYMENT_INTENT:
-				row = fetch_row(&plans[kind], "payment_intents", "payment_intent", id);
+				row = fetch_row(&by_id_payment_intents, "payment_intent", id);
 				fill_payment_intent(root, row);
 				break;
 			case OBJ_BALANCE_TRANSACTION:
-				row = fetch_row(&plans[kind], "customer_balance_transactions",
+				row = fetch_row(&by_id_balance_transactions,
 								"customer balance transaction", id);
 				fill_balance_transaction(root, row);
 				break;
 			case OBJ_CREDIT_NOTE:
-				row = fetch_row(&plans[kind], "credit_notes", "credit note", id);
+				row = fetch_row(&by_id_credit_notes, "credit note", id);
 				fill_credit_note(root, credit_note_view(row, NULL));
 				break;
 		}

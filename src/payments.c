@@ -51,22 +51,34 @@ lock_payment_intent(const char *pi)
 }
 
 /*
- * set_payment_intent_invoice
- *		Record on the PaymentIntent the invoice it is attached to.
+ * claim_payment_intent
+ *		Record on an unattached PaymentIntent the invoice it is being
+ *		attached to, locking it, and return it as it was read (its invoice
+ *		column still NULL); NULL when it is missing or already attached (the
+ *		caller then reads it with lock_payment_intent).  One statement for
+ *		the lock and the write of the common case; a failed check after it
+ *		rolls the write back with the rest of the attach.
  */
-static void
-set_payment_intent_invoice(const char *pi, const char *invoice)
+static Row *
+claim_payment_intent(const char *pi, const char *invoice)
 {
 	static SPIPlanPtr plan = NULL;
 	Oid			argtypes[2] = {TEXTOID, TEXTOID};
 	Datum		values[2];
+	Row		   *row;
 
 	inv_prepare(&plan,
-				"UPDATE " INV_SCHEMA ".payment_intents SET invoice = $2 WHERE id" EQ "$1",
+				"UPDATE " INV_SCHEMA ".payment_intents SET invoice = $2"
+				" WHERE id" EQ "$1 AND invoice IS NULL RETURNING *",
 				2, argtypes);
 	values[0] = CStringGetTextDatum(pi);
 	values[1] = CStringGetTextDatum(invoice);
 	inv_exec_internal(plan, values, NULL);
+	if (SPI_processed == 0)
+		return NULL;
+	row = spi_row(0);
+	row_set(row, "invoice", (Datum) 0, true);
+	return row;
 }
 
 /*
@@ -139,8 +151,16 @@ attach_payment_intent(Row *pay, TimestampTz now)
 	char	   *picustomer;
 	int64		amount;
 	int64		remaining;
+	bool		claimed;
 
-	pi = lock_payment_intent(piid);
+	if (piid == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("payment_intent must not be null")));
+	pi = claim_payment_intent(piid, invoice);
+	claimed = (pi != NULL);
+	if (!claimed)
+		pi = lock_payment_intent(piid);
 	inv = lock_invoice(invoice, false);
 
 	attached = row_text(pi, "invoice");
@@ -152,6 +172,8 @@ attach_payment_intent(Row *pay, TimestampTz now)
 				 errmsg("payment_intent \"%s\" is already attached to invoice \"%s\"",
 						piid, attached),
 				 errhint("A PaymentIntent pays one invoice.")));
+	if (!claimed)
+		elog(ERROR, "invoicing: payment_intent \"%s\" is unattached but was not claimed", piid);
 
 	require_collectible(inv, "attach a payment to");
 
@@ -190,8 +212,6 @@ attach_payment_intent(Row *pay, TimestampTz now)
 						amount)));
 	row_set_int64(pay, "amount_requested", amount);
 	set_payment_currency(pay, inv);
-
-	set_payment_intent_invoice(piid, invoice);
 
 	if (strcmp(pistatus, "succeeded") == 0)
 	{
