@@ -25,6 +25,11 @@
 #   W1dml  the same pipeline as plain DML on the tables (INSERT payment_intents,
 #          INSERT invoice_payments, UPDATE payment_intents), 2 clients: the
 #          rules without the functions' wrappers and JSON results
+#   W1doc  control, bare on both sides: pay_bare_doc.sql (the bare pipeline
+#          whose attach also returns a document like attach_payment's: the
+#          invoice and its 10 newest payments, built with to_jsonb) against
+#          pay_bare.sql, so its ratio is what returning that document costs
+#          with no rules, no events and no jansson
 #   W2     W1 on invoices that already hold 10,000 payments (one per client)
 #   W2f    control for W2: the same access pattern (one invoice per client)
 #          on invoices that start without payments (new ones for each mode),
@@ -43,7 +48,7 @@
 #   BENCH_ROUNDS      runs of each workload and side, interleaved (default 3;
 #                     tps is their mean, percentiles are over all of them)
 #   BENCH_MODES       synchronous_commit settings to run (default "off on")
-#   BENCH_WORKLOADS   which workloads (default "W1 W1dml W2 W2f W3 W4 W5")
+#   BENCH_WORKLOADS   which workloads (default "W1 W1dml W1doc W2 W2f W3 W4 W5")
 #   BENCH_W2_HISTORY  payments already on each W2 invoice (default 10000)
 #   BENCH_ON_FSYNC    fsync during the synchronous_commit=on runs (default on)
 #   BENCH_MEMORY      1/0: run the memory check after the table (default 1)
@@ -65,7 +70,7 @@ source "$BENCH_DIR/../scripts/lib.sh"
 BENCH_SECONDS="${BENCH_SECONDS:-4}"
 BENCH_ROUNDS="${BENCH_ROUNDS:-3}"
 BENCH_MODES="${BENCH_MODES:-off on}"
-BENCH_WORKLOADS="${BENCH_WORKLOADS:-W1 W1dml W2 W2f W3 W4 W5}"
+BENCH_WORKLOADS="${BENCH_WORKLOADS:-W1 W1dml W1doc W2 W2f W3 W4 W5}"
 BENCH_W2_HISTORY="${BENCH_W2_HISTORY:-10000}"
 BENCH_ON_FSYNC="${BENCH_ON_FSYNC:-on}"
 BENCH_MEMORY="${BENCH_MEMORY:-1}"
@@ -164,13 +169,15 @@ SQL
 # Workloads: name -> "clients script_ext script_bare pgbench variables"
 # ---------------------------------------------------------------------------
 
-declare -A WL_CLIENTS WL_EXT WL_BARE WL_VARS WL_OPS WL_TITLE WL_PGOPT
+declare -A WL_CLIENTS WL_EXT WL_BARE WL_VARS WL_OPS WL_TITLE WL_PGOPT WL_EXTDB
 def_workload() {
     WL_TITLE[$1]="$2"; WL_CLIENTS[$1]="$3"; WL_OPS[$1]="$4"
     WL_EXT[$1]="$5"; WL_BARE[$1]="$6"; WL_VARS[$1]="$7"; WL_PGOPT[$1]="${8:-}"
+    WL_EXTDB[$1]="${9:-ext}"    # "bare": a control whose "ext" side runs bare too
 }
 def_workload W1    "payment pipeline"         2 3 pay_ext.sql      pay_bare.sql      "w=w1 ninv=2000 stride=2 ncus=100"
 def_workload W1dml "W1 as plain DML"          2 3 pay_dml.sql      pay_bare.sql      "w=w1 ninv=2000 stride=2 ncus=100"
+def_workload W1doc "bare + attach's document" 2 3 pay_bare_doc.sql pay_bare.sql      "w=w1 ninv=2000 stride=2 ncus=100" "" bare
 def_workload W2    "W1, 10k payments/inv"     2 3 pay_ext.sql      pay_bare.sql      "w=w2 ninv=2 stride=2 ncus=1"
 def_workload W2f   "W2 control: fresh inv"    2 3 pay_ext.sql      pay_bare.sql      "w=w2f@MODE@ ninv=2 stride=2 ncus=1"
 def_workload W3    "W1, 8 clients, 1 invoice" 8 3 pay_ext.sql      pay_bare.sql      "w=w3 ninv=1 stride=1 ncus=1"
@@ -201,6 +208,7 @@ run_one() {
     local key="$w.$mode.$side" db script clients threads rc=0
     local -a vars=()
     if [[ "$side" == ext ]]; then db="$DB_EXT"; script="${WL_EXT[$w]}"
+        [[ "${WL_EXTDB[$w]}" == bare ]] && db="$DB_BARE"
     else db="$DB_BARE"; script="${WL_BARE[$w]}"; fi
     clients="${WL_CLIENTS[$w]}"
     threads=$((clients < 2 ? clients : 2))
@@ -371,6 +379,12 @@ print_targets() {
             r="$(ratio "${R_TPS[W1.off.ext]}" "${R_TPS[W1.off.bare]:-}")"
             printf '  W1 ext/bare            %5s   target >= 0.60   %s\n' "$r" \
                 "$(awk -v r="$r" 'BEGIN { print (r != "-" && r >= 0.6) ? "met" : "NOT MET" }')"
+            if [[ -n "${R_TPS[W1doc.off.ext]:-}" ]]; then
+                printf '  W1doc (bare + document) %5s   the bare pipeline returning attach_payment'"'"'s document, no rules\n' \
+                    "$(ratio "${R_TPS[W1doc.off.ext]}" "${R_TPS[W1doc.off.bare]:-}")"
+                printf '  W1 ext / W1doc ext     %5s   the extension against a bare pipeline that returns the same document\n' \
+                    "$(ratio "${R_TPS[W1.off.ext]}" "${R_TPS[W1doc.off.ext]}")"
+            fi
         fi
         if [[ -n "${R_TPS[W2.off.ext]:-}" && -n "${R_TPS[W1.off.ext]:-}" ]]; then
             # Same script, same clients: per-run cost is 1/tps.

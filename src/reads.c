@@ -13,7 +13,8 @@
  * statement that is not read-only); it checks the SELECT privilege; the
  * access methods take the same locks and, under SERIALIZABLE, the same
  * predicate locks.  A table under row-level security for the current user
- * is read through the query itself, so its policies apply.
+ * is read through the query itself, so its policies apply; so is one whose
+ * index is missing.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +27,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -96,17 +98,25 @@ read_by_key(KeyRead *kr, Datum key, int limit, bool after_write, Row ***rows)
 	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
 	if (aclresult != ACLCHECK_OK)
 		aclcheck_error(aclresult, OBJECT_TABLE, RelationGetRelationName(rel));
-	if (check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
+	indexid = kr->index ? get_relname_relid(kr->index, nsp) : RelationGetPrimaryKeyIndex(rel);
+
+	/*
+	 * Row-level security applies to this user, or the index is gone (a
+	 * database where someone dropped it): the query does it.
+	 */
+	if (!OidIsValid(indexid) ||
+		check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
 	{
 		table_close(rel, NoLock);
 		return read_by_query(kr, key, limit, after_write, rows);
 	}
-
-	indexid = kr->index ? get_relname_relid(kr->index, nsp) : RelationGetPrimaryKeyIndex(rel);
-	if (!OidIsValid(indexid))
-		elog(ERROR, "invoicing: index %s of %s.%s not found",
-			 kr->index ? kr->index : "(primary key)", INV_SCHEMA, kr->table);
 	index = index_open(indexid, AccessShareLock);
+	if (index->rd_rel->relam != BTREE_AM_OID || index->rd_index->indrelid != relid)
+	{
+		index_close(index, NoLock);
+		table_close(rel, NoLock);
+		return read_by_query(kr, key, limit, after_write, rows);
+	}
 
 	/* the snapshot the query would have had (see _SPI_execute_plan) */
 	pushed = after_write || !ActiveSnapshotSet();

@@ -66,6 +66,14 @@ RESET ROLE;
 SELECT jsonb_array_length(invoicing.invoice_json('in_rsec1', '{payments}') -> 'payments' -> 'data')
        AS owner_payments_listed;
 
+-- A database without the index of the newest payments (dropped here inside
+-- a transaction): the page is read through the query, the same list.
+BEGIN;
+DROP INDEX invoicing.invoice_payments_newest;
+SELECT jsonb_array_length(invoicing.invoice_json('in_rsec1', '{payments}') -> 'payments' -> 'data')
+       AS payments_listed_without_the_index;
+ROLLBACK;
+
 -- Clean up: the policies, row-level security and the role.
 DROP POLICY rsec_none ON invoicing.invoice_payments;
 ALTER TABLE invoicing.invoice_payments DISABLE ROW LEVEL SECURITY;
