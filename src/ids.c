@@ -200,8 +200,8 @@ invoicing_is_valid_currency(PG_FUNCTION_ARGS)
 void
 require_customer(const char *customer)
 {
-	static KeyRead by_id = {"customers", NULL,
-		"SELECT * FROM " INV_SCHEMA ".customers WHERE id" EQ "$1 LIMIT $2", NULL};
+	static KeyRead by_id = {"customers", NULL, "id", {NULL},
+		"SELECT id FROM " INV_SCHEMA ".customers WHERE id" EQ "$1 LIMIT $2", NULL};
 
 	if (customer == NULL)
 		ereport(ERROR,

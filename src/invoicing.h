@@ -74,14 +74,19 @@ extern void inv_finish(void);
 extern Row *spi_row(int i);
 
 /*
- * Reading rows by key without a query (reads.c): the table and index it
- * scans, and the same read as a query ($1 the key, $2 the limit) for a
- * table under row-level security, with the slot that caches its plan.
+ * Reading rows by key without a query (reads.c): the table and the index it
+ * scans, the index's columns as the scan needs them (the key, then the
+ * columns of the order, each descending), and the same read as a query ($1
+ * the key, $2 the limit) for when the index cannot be used or the executor
+ * must decide (row-level security, column privileges), with the slot that
+ * caches its plan.
  */
 typedef struct KeyRead
 {
 	const char *table;
 	const char *index;			/* NULL: the primary key */
+	const char *key;			/* its first column: a text column */
+	const char *order[3];		/* its next columns, descending; NULL-ended */
 	const char *sql;
 	SPIPlanPtr	plan;
 } KeyRead;

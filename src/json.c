@@ -345,7 +345,7 @@ render_jsonb(json_t *root)
 }
 
 /* Objects by id, through the primary key */
-#define BY_ID(table) {table, NULL, \
+#define BY_ID(table) {table, NULL, "id", {NULL}, \
 	"SELECT * FROM " INV_SCHEMA "." table " WHERE id" EQ "$1 LIMIT $2", NULL}
 static KeyRead by_id_invoices = BY_ID("invoices");
 static KeyRead by_id_invoice_payments = BY_ID("invoice_payments");
@@ -412,6 +412,7 @@ static void
 fill_payments_list(json_t *list, const char *invoice)
 {
 	static KeyRead page = {"invoice_payments", "invoice_payments_newest",
+		"invoice", {"created", "seq", NULL},
 		"SELECT * FROM " INV_SCHEMA ".invoice_payments WHERE invoice" EQ "$1"
 	" ORDER BY created DESC, seq DESC LIMIT $2", NULL};
 	json_t	   *data = json_array();

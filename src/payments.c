@@ -173,7 +173,16 @@ attach_payment_intent(Row *pay, TimestampTz now)
 						piid, attached),
 				 errhint("A PaymentIntent pays one invoice.")));
 	if (!claimed)
-		elog(ERROR, "invoicing: payment_intent \"%s\" is unattached but was not claimed", piid);
+	{
+		/*
+		 * Unattached after all: at READ COMMITTED it was committed between
+		 * the claim and the locking read.  It is locked now, so the claim
+		 * matches it.
+		 */
+		if (claim_payment_intent(piid, invoice) == NULL)
+			elog(ERROR, "invoicing: payment_intent \"%s\" is unattached but could not be claimed",
+				 piid);
+	}
 
 	require_collectible(inv, "attach a payment to");
 

@@ -10,11 +10,12 @@
  * A read behaves as the query it replaces (KeyRead.sql) would inside the
  * calling function: it sees the active snapshot, or, after a write of the
  * caller's own, a new snapshot that includes it (what SPI does for a
- * statement that is not read-only); it checks the SELECT privilege; the
- * access methods take the same locks and, under SERIALIZABLE, the same
- * predicate locks.  A table under row-level security for the current user
- * is read through the query itself, so its policies apply; so is one whose
- * index is missing.
+ * statement that is not read-only); the access methods take the same locks
+ * and, under SERIALIZABLE, the same predicate locks.  The read goes through
+ * the query itself when the caller lacks SELECT on the whole table (the
+ * executor then applies column privileges), when row-level security applies
+ * to the caller (so its policies hide rows), and when the index is missing
+ * or not usable as the query's plan would use it.
  *
  *-------------------------------------------------------------------------
  */
@@ -28,6 +29,8 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_am.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_opfamily.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -66,6 +69,46 @@ read_by_query(KeyRead *kr, Datum key, int limit, bool after_write, Row ***rows)
 }
 
 /*
+ * index_usable
+ *		The index can serve the read as the query would: a valid, live btree
+ *		index of the table, maintained by inserts, not partial, whose first
+ *		column is the key column (text, default operators, the column's
+ *		collation) followed by the order columns, descending.  Anything else
+ *		(an index left invalid by an interrupted CREATE or DROP INDEX
+ *		CONCURRENTLY, one recreated differently) and the query does the read.
+ */
+static bool
+index_usable(Relation rel, Relation index, KeyRead *kr)
+{
+	Form_pg_index ix = index->rd_index;
+	Oid			relid = RelationGetRelid(rel);
+	AttrNumber	keyatt = get_attnum(relid, kr->key);
+	int			nkeys = 1;
+	int			i;
+
+	if (index->rd_rel->relam != BTREE_AM_OID || ix->indrelid != relid ||
+		!ix->indisvalid || !ix->indisready || !ix->indislive ||
+		keyatt == InvalidAttrNumber || RelationGetIndexPredicate(index) != NIL)
+		return false;
+	while (nkeys <= (int) lengthof(kr->order) && kr->order[nkeys - 1] != NULL)
+		nkeys++;
+	if (ix->indnkeyatts < nkeys ||
+		ix->indkey.values[0] != keyatt ||
+		index->rd_opfamily[0] != TEXT_BTREE_FAM_OID ||
+		index->rd_indcollation[0] != TupleDescAttr(RelationGetDescr(rel), keyatt - 1)->attcollation)
+		return false;
+	for (i = 1; i < nkeys; i++)
+	{
+		AttrNumber	att = get_attnum(relid, kr->order[i - 1]);
+
+		if (att == InvalidAttrNumber || ix->indkey.values[i] != att ||
+			(index->rd_indoption[i] & INDOPTION_DESC) == 0)
+			return false;
+	}
+	return true;
+}
+
+/*
  * read_by_key
  *		The rows of INV_SCHEMA.<kr->table> whose first column of index
  *		kr->index (NULL: the primary key) equals the text key, in index
@@ -95,23 +138,23 @@ read_by_key(KeyRead *kr, Datum key, int limit, bool after_write, Row ***rows)
 		elog(ERROR, "invoicing: table %s.%s not found", INV_SCHEMA, kr->table);
 	rel = table_open(relid, AccessShareLock);
 
-	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
-	if (aclresult != ACLCHECK_OK)
-		aclcheck_error(aclresult, OBJECT_TABLE, RelationGetRelationName(rel));
 	indexid = kr->index ? get_relname_relid(kr->index, nsp) : RelationGetPrimaryKeyIndex(rel);
 
 	/*
-	 * Row-level security applies to this user, or the index is gone (a
-	 * database where someone dropped it): the query does it.
+	 * The query does the read when the caller lacks SELECT on the whole
+	 * table (the executor then checks the column privileges it needs, and
+	 * reports what is missing), when row-level security applies to the
+	 * caller, and when the index is gone.
 	 */
-	if (!OidIsValid(indexid) ||
+	aclresult = pg_class_aclcheck(relid, GetUserId(), ACL_SELECT);
+	if (aclresult != ACLCHECK_OK || !OidIsValid(indexid) ||
 		check_enable_rls(relid, InvalidOid, false) == RLS_ENABLED)
 	{
 		table_close(rel, NoLock);
 		return read_by_query(kr, key, limit, after_write, rows);
 	}
 	index = index_open(indexid, AccessShareLock);
-	if (index->rd_rel->relam != BTREE_AM_OID || index->rd_index->indrelid != relid)
+	if (!index_usable(rel, index, kr))
 	{
 		index_close(index, NoLock);
 		table_close(rel, NoLock);

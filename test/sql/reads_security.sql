@@ -74,6 +74,48 @@ SELECT jsonb_array_length(invoicing.invoice_json('in_rsec1', '{payments}') -> 'p
        AS payments_listed_without_the_index;
 ROLLBACK;
 
+-- An index left invalid and no longer maintained (as an interrupted DROP
+-- INDEX CONCURRENTLY leaves it; simulated here inside a transaction): the
+-- page is read through the query, so a payment attached afterwards, which
+-- the index does not hold, is listed first.
+BEGIN;
+UPDATE pg_catalog.pg_index SET indisvalid = false, indisready = false
+ WHERE indexrelid = 'invoicing.invoice_payments_newest'::regclass;
+SELECT invoicing.create_payment_intent('cus_rsec1', 'usd', 1000, id => 'pi_rsec2') AS pi;
+SELECT invoicing.attach_payment('in_rsec1', 'pi_rsec2') -> 'payments' -> 'data' -> 0 -> 'payment' ->> 'payment_intent'
+       AS newest_listed;
+SELECT jsonb_array_length(invoicing.invoice_json('in_rsec1', '{payments}') -> 'payments' -> 'data')
+       AS payments_listed;
+ROLLBACK;
+
+-- Column privileges: a writer that may read only the id of customers can
+-- still record a PaymentIntent (the trigger's check that the customer
+-- exists reads what the query "SELECT id ... WHERE id = $1" would), and one
+-- that may not read it gets 42501.
+SET client_min_messages = warning;
+DROP ROLE IF EXISTS invoicing_rsec_writer;
+RESET client_min_messages;
+CREATE ROLE invoicing_rsec_writer;
+GRANT USAGE ON SCHEMA invoicing TO invoicing_rsec_writer;
+GRANT INSERT ON invoicing.payment_intents TO invoicing_rsec_writer;
+SET ROLE invoicing_rsec_writer;
+INSERT INTO invoicing.payment_intents (id, customer, currency, amount)
+VALUES ('pi_rsec3', 'cus_rsec1', 'usd', 100);
+RESET ROLE;
+GRANT SELECT (id) ON invoicing.customers TO invoicing_rsec_writer;
+SET ROLE invoicing_rsec_writer;
+INSERT INTO invoicing.payment_intents (id, customer, currency, amount)
+VALUES ('pi_rsec3', 'cus_rsec1', 'usd', 100);
+INSERT INTO invoicing.payment_intents (id, customer, currency, amount)
+VALUES ('pi_rsec4', 'cus_rsec_missing', 'usd', 100);
+RESET ROLE;
+SELECT id, customer, amount FROM invoicing.payment_intents WHERE id LIKE 'pi_rsec3%';
+DELETE FROM invoicing.payment_intents WHERE id = 'pi_rsec3';
+REVOKE ALL ON invoicing.payment_intents FROM invoicing_rsec_writer;
+REVOKE ALL (id) ON invoicing.customers FROM invoicing_rsec_writer;
+REVOKE USAGE ON SCHEMA invoicing FROM invoicing_rsec_writer;
+DROP ROLE invoicing_rsec_writer;
+
 -- Clean up: the policies, row-level security and the role.
 DROP POLICY rsec_none ON invoicing.invoice_payments;
 ALTER TABLE invoicing.invoice_payments DISABLE ROW LEVEL SECURITY;
