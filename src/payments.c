@@ -25,7 +25,8 @@
 
 /*
  * lock_payment_intent
- *		Lock a PaymentIntent and return it (P0002 when missing).
+ *		Lock a PaymentIntent and return it (P0002 when missing).  The caller
+ *		has refused a NULL id.
  */
 static Row *
 lock_payment_intent(const char *pi)
@@ -34,10 +35,6 @@ lock_payment_intent(const char *pi)
 	Oid			argtypes[1] = {TEXTOID};
 	Datum		values[1];
 
-	if (pi == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("payment_intent must not be null")));
 	inv_prepare(&plan,
 				"SELECT * FROM " INV_SCHEMA ".payment_intents WHERE id" EQ "$1 FOR UPDATE",
 				1, argtypes);
