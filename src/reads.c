@@ -46,8 +46,8 @@
 
 /*
  * read_by_query
- *		The same read as a query ($1 the key, $2 the limit), for a table
- *		under row-level security.  Caller is connected to SPI.
+ *		The same read as a query ($1 the key, $2 the limit), for the cases
+ *		the index scan leaves to the executor.  Caller is connected to SPI.
  */
 static int
 read_by_query(KeyRead *kr, Datum key, int limit, bool after_write, Row ***rows)
@@ -114,7 +114,7 @@ index_usable(Relation rel, Relation index, KeyRead *kr)
  *		kr->index (NULL: the primary key) equals the text key, in index
  *		order, at most limit of them (0: all).  *rows gets them, copied into
  *		the current memory context; returns how many.  Caller is connected to
- *		SPI (only a table under row-level security needs it).
+ *		SPI (only the reads that go through the query need it).
  */
 int
 read_by_key(KeyRead *kr, Datum key, int limit, bool after_write, Row ***rows)
