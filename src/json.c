@@ -216,7 +216,7 @@ jmetadata(json_t *parent, const char *key, Row *row, const char *col)
 /* declared here: utils/builtins.h clashes with jansson */
 extern Datum float8_numeric(PG_FUNCTION_ARGS);
 
-/* A key of an object being pushed, with its value. */
+/* A key of an object being converted, with its value. */
 typedef struct JsonKey
 {
 	const char *key;
@@ -227,8 +227,8 @@ typedef struct JsonKey
 /*
  * sort_keys
  *		Put an object's keys in jsonb's order (shorter first, then bytewise),
- *		so that pushJsonbValue finds them sorted and does not sort them
- *		again.  Insertion sort: objects have a few dozen keys at most.
+ *		the order in which jsonb stores an object's pairs.  Insertion sort:
+ *		objects have a few dozen keys at most.
  */
 static void
 sort_keys(JsonKey *keys, size_t n)
@@ -252,15 +252,17 @@ sort_keys(JsonKey *keys, size_t n)
 }
 
 /*
- * push_json
- *		Push a jansson value into a jsonb under construction: the tree
- *		becomes jsonb directly, with no JSON text in between.
+ * to_jsonb_value
+ *		Convert a jansson value into the in-memory jsonb tree that
+ *		JsonbValueToJsonb serializes: objects with their pairs in jsonb's
+ *		order (jansson's keys are unique), arrays, scalars.  Strings and keys
+ *		point into the jansson tree, which must outlive the serialization.
+ *		Built directly rather than through pushJsonbValue, which copies every
+ *		pair and sorts every object again.
  */
-static JsonbValue *
-push_json(JsonbParseState **state, json_t *value, JsonbIteratorToken token)
+static void
+to_jsonb_value(json_t *value, JsonbValue *out)
 {
-	JsonbValue	v;
-
 	check_stack_depth();
 	switch (json_typeof(value))
 	{
@@ -268,6 +270,7 @@ push_json(JsonbParseState **state, json_t *value, JsonbIteratorToken token)
 			{
 				size_t		n = json_object_size(value);
 				JsonKey    *keys = palloc(sizeof(JsonKey) * Max(n, 1));
+				JsonbPair  *pairs;
 				const char *key;
 				json_t	   *member;
 				size_t		i = 0;
@@ -279,55 +282,61 @@ push_json(JsonbParseState **state, json_t *value, JsonbIteratorToken token)
 					keys[i].member = member;
 					i++;
 				}
-				sort_keys(keys, i);
-				pushJsonbValue(state, WJB_BEGIN_OBJECT, NULL);
-				for (n = i, i = 0; i < n; i++)
+				n = i;
+				sort_keys(keys, n);
+				pairs = palloc(sizeof(JsonbPair) * Max(n, 1));
+				for (i = 0; i < n; i++)
 				{
-					JsonbValue	k;
-
-					k.type = jbvString;
-					k.val.string.val = (char *) keys[i].key;
-					k.val.string.len = (int) keys[i].len;
-					pushJsonbValue(state, WJB_KEY, &k);
-					push_json(state, keys[i].member, WJB_VALUE);
+					pairs[i].key.type = jbvString;
+					pairs[i].key.val.string.val = (char *) keys[i].key;
+					pairs[i].key.val.string.len = (int) keys[i].len;
+					pairs[i].order = (uint32) i;
+					to_jsonb_value(keys[i].member, &pairs[i].value);
 				}
 				pfree(keys);
-				return pushJsonbValue(state, WJB_END_OBJECT, NULL);
+				out->type = jbvObject;
+				out->val.object.nPairs = (int) n;
+				out->val.object.pairs = pairs;
+				break;
 			}
 		case JSON_ARRAY:
 			{
+				size_t		n = json_array_size(value);
+				JsonbValue *elems = palloc(sizeof(JsonbValue) * Max(n, 1));
 				size_t		i;
 				json_t	   *elem;
 
-				pushJsonbValue(state, WJB_BEGIN_ARRAY, NULL);
 				json_array_foreach(value, i, elem)
-					push_json(state, elem, WJB_ELEM);
-				return pushJsonbValue(state, WJB_END_ARRAY, NULL);
+					to_jsonb_value(elem, &elems[i]);
+				out->type = jbvArray;
+				out->val.array.nElems = (int) n;
+				out->val.array.elems = elems;
+				out->val.array.rawScalar = false;
+				break;
 			}
 		case JSON_STRING:
-			v.type = jbvString;
-			v.val.string.val = (char *) json_string_value(value);
-			v.val.string.len = json_string_length(value);
+			out->type = jbvString;
+			out->val.string.val = (char *) json_string_value(value);
+			out->val.string.len = (int) json_string_length(value);
 			break;
 		case JSON_INTEGER:
-			v.type = jbvNumeric;
-			v.val.numeric = int64_to_numeric(json_integer_value(value));
+			out->type = jbvNumeric;
+			out->val.numeric = int64_to_numeric(json_integer_value(value));
 			break;
 		case JSON_REAL:
-			v.type = jbvNumeric;
-			v.val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
-																Float8GetDatum(json_real_value(value))));
+			out->type = jbvNumeric;
+			out->val.numeric = DatumGetNumeric(DirectFunctionCall1(float8_numeric,
+																   Float8GetDatum(json_real_value(value))));
 			break;
 		case JSON_TRUE:
 		case JSON_FALSE:
-			v.type = jbvBool;
-			v.val.boolean = json_is_true(value);
+			out->type = jbvBool;
+			out->val.boolean = json_is_true(value);
 			break;
 		case JSON_NULL:
-			v.type = jbvNull;
+			out->type = jbvNull;
 			break;
 	}
-	return pushJsonbValue(state, token, &v);
 }
 
 /*
@@ -337,11 +346,12 @@ push_json(JsonbParseState **state, json_t *value, JsonbIteratorToken token)
 static Datum
 render_jsonb(json_t *root)
 {
-	JsonbParseState *state = NULL;
+	JsonbValue	tree;
 
 	if (!json_is_object(root))
 		elog(ERROR, "invoicing: a rendered object must be a JSON object");
-	return JsonbPGetDatum(JsonbValueToJsonb(push_json(&state, root, WJB_VALUE)));
+	to_jsonb_value(root, &tree);
+	return JsonbPGetDatum(JsonbValueToJsonb(&tree));
 }
 
 /* Objects by id, through the primary key */
